@@ -1,0 +1,39 @@
+"""FastAPI peer for the benchmark: the same four routes as zigmund_app.py.
+
+    uvicorn benchmarks.servers.fastapi_app:app --loop uvloop --http httptools \
+        --no-access-log --log-level warning --port 8000      # cwd = repo root
+"""
+
+from __future__ import annotations
+
+from fastapi import BackgroundTasks, FastAPI
+
+app = FastAPI(title="bench", version="0")
+
+notifications_sent = 0
+
+
+@app.get("/")
+async def hello() -> dict[str, str]:
+    return {"message": "Hello, World!"}
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: int, q: str | None = None) -> dict[str, object]:
+    return {"item_id": item_id, "q": q}
+
+
+def send_notification(_ctx: object) -> None:
+    global notifications_sent
+    notifications_sent += 1
+
+
+@app.post("/tutorial/background-tasks/notifications")
+async def queue_notification(tasks: BackgroundTasks) -> dict[str, bool]:
+    tasks.add_task(send_notification, None)
+    return {"queued": True}
+
+
+@app.get("/tutorial/background-tasks/stats")
+async def stats() -> dict[str, int]:
+    return {"notifications_sent": notifications_sent}

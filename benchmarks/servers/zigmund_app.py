@@ -1,0 +1,40 @@
+"""zigmund_fast under test: the same four routes as fastapi_app.py.
+
+    zigmund serve benchmarks.servers.zigmund_app:app --port 8000     # cwd = repo root
+"""
+
+from __future__ import annotations
+
+import zigmund_fast as zigmund
+
+app = zigmund.App(title="bench", version="0")
+
+notifications_sent = 0
+
+
+@app.get("/")
+async def hello():
+    return {"message": "Hello, World!"}
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: int, q: str | None = None):
+    return {"item_id": item_id, "q": q}
+
+
+def send_notification(_ctx) -> None:
+    global notifications_sent
+    notifications_sent += 1
+
+
+async def queue_notification(req: zigmund.Request, tasks: zigmund.BackgroundTasks):
+    tasks.add(send_notification, None)
+    return zigmund.Response.json({"queued": True})
+
+
+def stats():
+    return {"notifications_sent": notifications_sent}
+
+
+app.post("/tutorial/background-tasks/notifications", queue_notification)
+app.get("/tutorial/background-tasks/stats", stats)

@@ -1,0 +1,54 @@
+cdef enum ConnState:
+    CONN_OPEN = 0       # reading and answering requests
+    CONN_DRAINING = 1   # server shutting down: answer what was parsed, then close
+    CONN_LINGERING = 2  # an error response was sent; discard input until the peer closes
+    CONN_CLOSED = 3     # transport lost
+
+
+cdef class HTTPProtocolCore:
+    # Global state (shared by every connection of one server)
+    cdef object state
+    cdef object loop
+    cdef object app_call
+    cdef object runner_submit
+    cdef Py_ssize_t limit_head
+    cdef Py_ssize_t limit_body
+    cdef Py_ssize_t limit_pipeline
+
+    # Per-connection state
+    cdef object transport
+    cdef object parser
+    cdef object client
+    cdef object pipeline
+    cdef object current
+    cdef list out
+    cdef list out_batches
+    cdef ConnState conn_state
+    cdef bint writing_paused
+    cdef bint reading_paused
+    cdef bint close_after_write
+    cdef bint parser_done
+    cdef bint in_message
+    cdef bint headers_done
+    cdef bint continue_pending
+    cdef object linger_handle
+    cdef public double last_activity
+    cdef public double message_started
+
+    # Per-request state (the message being parsed)
+    cdef bytes url
+    cdef list headers
+    cdef Py_ssize_t head_size
+    cdef list body_chunks
+    cdef Py_ssize_t body_size
+    cdef int error_status
+    cdef str method
+    cdef str http_version
+    cdef bint keep_alive
+
+    cdef _process_pipeline(self)
+    cdef _write_response(self, object request, object response)
+    cdef _flush(self)
+    cdef _fail(self, int status, str message)
+    cdef _pause_reading(self)
+    cdef _resume_reading(self)

@@ -1,0 +1,455 @@
+# cython: language_level=3
+"""The HTTP/1.1 connection: bytes in through httptools, one Python call per request into the app, bytes out.
+
+Mechanism only: routing, injection and task policy live in Python. The
+protocol guarantees response order on pipelined connections, answers every
+request that was complete before a parse error, writes each response in one
+piece, and hands a request's background tasks to the runner only after the
+response was written to the transport.
+"""
+
+import asyncio
+import logging
+import time as _pytime
+from collections import deque
+from email.utils import formatdate
+from http import HTTPStatus
+from urllib.parse import unquote
+
+import httptools
+
+from libc.time cimport time, time_t
+
+from zigmund_fast.requests import Request
+from zigmund_fast.responses import Response
+
+logger = logging.getLogger("zigmund_fast.server")
+
+cdef object HttpRequestParser = httptools.HttpRequestParser
+cdef object HttpParserError = httptools.HttpParserError
+cdef object HttpParserCallbackError = httptools.HttpParserCallbackError
+cdef object HttpParserUpgrade = httptools.HttpParserUpgrade
+cdef object FutureType = asyncio.Future
+cdef object monotonic = _pytime.monotonic
+
+# Precomputed bytes
+cdef list STATUS_LINES = [None] * 600
+for _status in HTTPStatus:
+    STATUS_LINES[_status.value] = b"HTTP/1.1 %d %s\r\n" % (_status.value, _status.phrase.encode("ascii"))
+
+cdef bytes SERVER_HEADER = b"server: zigmund_fast\r\n"
+cdef bytes CLOSE_HEADER = b"connection: close\r\n"
+cdef bytes KEEP_ALIVE_HEADER = b"connection: keep-alive\r\n"
+cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+cdef bytes CRLF = b"\r\n"
+# PERF: "content-length: N\r\n" for small bodies, built on first use.
+cdef Py_ssize_t CL_CACHE_SIZE = 16384
+cdef list CL_CACHE = [None] * CL_CACHE_SIZE
+cdef dict METHODS = {m: m.decode("ascii") for m in (b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS")}
+
+# The date header, rebuilt when the second changes.
+cdef time_t _date_second = 0
+cdef bytes _date_header = b""
+
+
+cdef inline bytes date_header():
+    global _date_second, _date_header
+    cdef time_t now = time(NULL)
+    if now != _date_second:
+        _date_second = now
+        _date_header = b"date: " + formatdate(now, usegmt=True).encode("ascii") + CRLF
+    return _date_header
+
+
+cdef inline bytes content_length_header(Py_ssize_t length):
+    if length < CL_CACHE_SIZE:
+        cached = CL_CACHE[length]
+        if cached is None:
+            cached = b"content-length: %d\r\n" % length
+            CL_CACHE[length] = cached
+        return <bytes>cached
+    return b"content-length: %d\r\n" % length
+
+
+cdef bytes status_line(int status):
+    cdef object line = STATUS_LINES[status] if 100 <= status < 600 else None
+    if line is None:
+        return b"HTTP/1.1 %d Unknown\r\n" % status
+    return <bytes>line
+
+
+cpdef bytes encode_response(object response, bint head, bint keep_alive, bint http10):
+    """Serialise ``response`` into the exact bytes written on the wire."""
+    cdef int status = response.status_code
+    cdef bytes body = response.body
+    cdef bint bodyless = status < 200 or status == 204 or status == 304
+    cdef bytes connection
+    if not keep_alive:
+        connection = CLOSE_HEADER
+    elif http10:
+        connection = KEEP_ALIVE_HEADER
+    else:
+        connection = b""
+    if bodyless:
+        return b"".join([status_line(status), SERVER_HEADER, date_header(), response.head_bytes(), connection, CRLF])
+    return b"".join([
+        status_line(status), SERVER_HEADER, date_header(), content_length_header(len(body)),
+        response.head_bytes(), connection, CRLF, b"" if head else body,
+    ])
+
+
+cdef bytes error_body(int status, str message):
+    return b'{"detail":"' + message.replace("\\", "\\\\").replace('"', '\\"').encode("ascii", "replace") + b'"}'
+
+
+class _LimitExceeded(Exception):
+    """Raised inside a parser callback to stop parsing; the status is kept on the protocol."""
+
+
+class ParseFailure:
+    """Stands in the pipeline where the request that could not be parsed would be."""
+
+    __slots__ = ("status", "message")
+
+    def __init__(self, int status, str message):
+        self.status = status
+        self.message = message
+
+
+cdef class HTTPProtocolCore:
+    """One HTTP/1.1 connection.
+
+    ``state`` is the server's shared state object: it provides ``loop``,
+    ``app_call`` (request -> Response or Future[Response]), ``runner``
+    (with ``submit(batch)``), ``connections`` (a set), and the limits
+    ``limit_request_head``, ``limit_request_body``, ``limit_pipeline``.
+    """
+
+    def __init__(self, state):
+        self.state = state
+        self.loop = state.loop
+        self.app_call = state.app_call
+        self.runner_submit = state.runner.submit
+        self.limit_head = state.limit_request_head
+        self.limit_body = state.limit_request_body
+        self.limit_pipeline = state.limit_pipeline
+        self.pipeline = deque()
+        self.current = None
+        self.out = []
+        self.out_batches = []
+        self.conn_state = CONN_OPEN
+        self.linger_handle = None
+        self.headers = []
+        self.url = b""
+
+    # asyncio callbacks
+
+    def connection_made(self, transport):
+        """Called by the loop when the connection is accepted."""
+        self.transport = transport
+        self.parser = HttpRequestParser(self)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.client = (peer[0], peer[1])
+        self.last_activity = monotonic()
+        self.state.connections.add(self)
+        if self.state.draining:
+            self.conn_state = CONN_DRAINING
+
+    def connection_lost(self, exc):
+        """Called by the loop when the connection is closed, by either side."""
+        self.conn_state = CONN_CLOSED
+        self.state.connections.discard(self)
+        self.pipeline.clear()
+        if self.linger_handle is not None:
+            self.linger_handle.cancel()
+            self.linger_handle = None
+        # Responses that were not written still owe their tasks a run.
+        if self.out_batches:
+            batches, self.out_batches = self.out_batches, []
+            for batch in batches:
+                self.runner_submit(batch)
+        self.out = []
+
+    def eof_received(self):
+        """Called when the peer half-closes; answer what was parsed, then close."""
+        if self.conn_state == CONN_LINGERING:
+            self.transport.close()
+            return False
+        if self.current is None and not self.pipeline:
+            return False  # the transport closes itself
+        self.close_after_write = True
+        return True
+
+    def pause_writing(self):
+        """Called by the transport when its write buffer exceeds the high-water mark."""
+        self.writing_paused = True
+        self._pause_reading()
+
+    def resume_writing(self):
+        """Called by the transport when its write buffer drains below the low-water mark."""
+        self.writing_paused = False
+        if len(self.pipeline) <= self.limit_pipeline:
+            self._resume_reading()
+        self._process_pipeline()
+        self._flush()
+
+    def data_received(self, bytes data):
+        """Called by the loop with bytes from the socket."""
+        self.last_activity = monotonic()
+        if self.parser_done:
+            return  # lingering after an error, or after an upgrade we did not take
+        try:
+            self.parser.feed_data(data)
+        except HttpParserUpgrade:
+            # NOTE: protocol upgrades are not offered; answer the request and close.
+            self.parser_done = True
+            if self.pipeline:
+                self.pipeline[-1].keep_alive = False
+        except HttpParserCallbackError as exc:
+            self.parser_done = True
+            status = self.error_status or 400
+            self.pipeline.append(ParseFailure(status, HTTPStatus(status).phrase))
+        except HttpParserError as exc:
+            self.parser_done = True
+            self.pipeline.append(ParseFailure(400, "Bad Request: " + str(exc)))
+        if len(self.pipeline) > self.limit_pipeline:
+            self._pause_reading()
+        self._process_pipeline()
+        self._flush()
+
+    # httptools callbacks
+
+    def on_message_begin(self):
+        self.in_message = True
+        self.headers_done = False
+        self.url = b""
+        self.headers = []
+        self.head_size = 0
+        self.body_chunks = None
+        self.body_size = 0
+        self.error_status = 0
+        self.message_started = monotonic()
+
+    def on_url(self, bytes url):
+        self.url += url
+        self.head_size += len(url)
+        if self.head_size > self.limit_head:
+            self.error_status = 414 if len(self.url) > self.limit_head // 2 else 431
+            raise _LimitExceeded()
+
+    def on_header(self, bytes name, bytes value):
+        self.head_size += len(name) + len(value) + 4
+        if self.head_size > self.limit_head:
+            self.error_status = 431
+            raise _LimitExceeded()
+        self.headers.append((name.lower(), value))
+
+    def on_headers_complete(self):
+        cdef bint has_host = False
+        cdef bint chunked = False
+        cdef bint expect_continue = False
+        cdef Py_ssize_t declared = -1
+        parser = self.parser
+        method = parser.get_method()
+        self.headers_done = True
+        self.method = METHODS.get(method) or method.decode("ascii")
+        self.http_version = parser.get_http_version()
+        self.keep_alive = parser.should_keep_alive()
+        for name, value in self.headers:
+            if name == b"host":
+                has_host = True
+            elif name == b"content-length":
+                declared = int(value)  # llhttp already rejected non-digits and duplicates
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"expect":
+                if value.lower() == b"100-continue":
+                    expect_continue = True
+                else:
+                    self.error_status = 417
+                    raise _LimitExceeded()
+        if self.http_version == "1.1" and not has_host:
+            self.error_status = 400  # RFC 9112 section 3.2
+            raise _LimitExceeded()
+        if chunked and self.http_version == "1.0":
+            self.error_status = 400  # RFC 9112 section 6.1: ambiguous framing
+            raise _LimitExceeded()
+        if declared > self.limit_body:
+            self.error_status = 413
+            raise _LimitExceeded()
+        if expect_continue and self.http_version == "1.1" and (declared > 0 or chunked):
+            if self.current is None and not self.pipeline and not self.out:
+                self.transport.write(CONTINUE_RESPONSE)
+            else:
+                self.continue_pending = True
+
+    def on_body(self, bytes body):
+        self.body_size += len(body)
+        if self.body_size > self.limit_body:
+            self.error_status = 413
+            raise _LimitExceeded()
+        if self.body_chunks is None:
+            self.body_chunks = [body]
+        else:
+            self.body_chunks.append(body)
+
+    def on_message_complete(self):
+        self.in_message = False
+        self.continue_pending = False
+        cdef bytes url = self.url
+        cdef Py_ssize_t qpos = url.find(b"?")
+        cdef bytes raw_path
+        cdef bytes query
+        if qpos >= 0:
+            raw_path = url[:qpos]
+            query = url[qpos + 1:]
+        else:
+            raw_path = url
+            query = b""
+        if raw_path[:1] != b"/":
+            parsed = httptools.parse_url(url) if raw_path != b"*" else None
+            if parsed is not None:
+                raw_path = parsed.path or b"/"
+                query = parsed.query or b""
+        path = raw_path.decode("latin-1")
+        if b"%" in raw_path:
+            path = unquote(path)
+        chunks = self.body_chunks
+        body = b"" if chunks is None else (chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        self.pipeline.append(Request(
+            self.method, path, query, self.headers, body, self.client, self.http_version, self.keep_alive,
+        ))
+
+    # Request processing
+
+    cdef _process_pipeline(self):
+        cdef object request
+        while self.current is None and self.pipeline and not self.writing_paused and not self.close_after_write:
+            if self.conn_state == CONN_CLOSED:
+                return
+            request = self.pipeline.popleft()
+            if type(request) is ParseFailure:
+                self._fail((<object>request).status, (<object>request).message)
+                return
+            if self.conn_state == CONN_DRAINING:
+                request.keep_alive = False
+            self.current = request
+            try:
+                result = self.app_call(request)
+            except BaseException as exc:  # the app handles its own errors; this is a bug guard
+                logger.exception("unhandled error dispatching %s %s", request.method, request.path)
+                result = Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json")
+            if isinstance(result, FutureType):
+                result.add_done_callback(self._on_response_ready)
+                return
+            self._write_response(request, result)
+        if self.reading_paused and not self.writing_paused and len(self.pipeline) <= self.limit_pipeline:
+            self._resume_reading()
+        if self.continue_pending and self.current is None and not self.pipeline and self.in_message:
+            self.continue_pending = False
+            self.out.append(CONTINUE_RESPONSE)
+
+    def _on_response_ready(self, future):
+        """Called by the loop when a handler that suspended has produced its response."""
+        request = self.current
+        try:
+            response = future.result()
+        except BaseException:
+            logger.exception("unhandled error in %s %s", request.method, request.path)
+            response = Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json")
+        if self.conn_state == CONN_CLOSED:
+            self.current = None
+            if request.background:
+                self.runner_submit(request.background)
+            return
+        self._write_response(request, response)
+        self._process_pipeline()
+        self._flush()
+
+    cdef _write_response(self, object request, object response):
+        keep_alive = request.keep_alive and not self.close_after_write
+        self.out.append(encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0"))
+        if request.background:
+            self.out_batches.append(request.background)
+        self.current = None
+        if not keep_alive:
+            self.close_after_write = True
+            self.pipeline.clear()
+
+    cdef _flush(self):
+        """Write what is pending in one call, then hand the answered requests' tasks to the runner."""
+        cdef list out = self.out
+        if out:
+            if self.conn_state != CONN_CLOSED:
+                self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+                self.last_activity = monotonic()
+            self.out = []
+        if self.out_batches:
+            batches, self.out_batches = self.out_batches, []
+            for batch in batches:
+                self.runner_submit(batch)
+        if self.close_after_write and self.current is None and self.conn_state != CONN_CLOSED:
+            if self.conn_state == CONN_LINGERING:
+                return
+            self.transport.close()
+
+    cdef _fail(self, int status, str message):
+        """Answer an unparseable request, then close without resetting the peer."""
+        self.pipeline.clear()
+        self.parser_done = True
+        error = Response(error_body(status, message), status, None, "application/json")
+        self.out.append(encode_response(error, False, False, False))
+        self.close_after_write = True
+        self.conn_state = CONN_LINGERING
+        # NOTE: closing a socket with unread input makes the kernel send RST, which
+        # can destroy the error response before the client reads it. Half-close
+        # instead, keep discarding input, and close when the peer does (or soon).
+        self._flush()
+        transport = self.transport
+        if transport.can_write_eof():
+            transport.write_eof()
+            self._resume_reading()
+            self.linger_handle = self.loop.call_later(2.0, transport.close)
+        else:
+            transport.close()
+
+    cdef _pause_reading(self):
+        if not self.reading_paused and self.conn_state != CONN_CLOSED:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    cdef _resume_reading(self):
+        if self.reading_paused and self.conn_state != CONN_CLOSED:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    # Called by the server
+
+    def check_timeouts(self, double now, double keep_alive, double head_timeout):
+        """Called by the server's periodic sweep: close idle connections, cut off slow request heads."""
+        if self.conn_state == CONN_CLOSED or self.conn_state == CONN_LINGERING:
+            return
+        if self.current is not None or self.pipeline:
+            return
+        if not self.in_message:
+            if now - self.last_activity > keep_alive:
+                self.transport.close()
+        elif head_timeout > 0 and not self.headers_done and now - self.message_started > head_timeout:
+            self._fail(408, "Request Timeout")
+
+    def start_draining(self):
+        """Called when the server shuts down: finish what was parsed, then close."""
+        if self.conn_state != CONN_OPEN:
+            return
+        self.conn_state = CONN_DRAINING
+        if self.current is None and not self.pipeline and not self.in_message:
+            self.transport.close()
+
+    @property
+    def idle(self):
+        return self.current is None and not self.pipeline and not self.in_message
+
+
+class HTTPProtocol(HTTPProtocolCore, asyncio.Protocol):
+    pass

@@ -1,0 +1,366 @@
+"""The application: route registration, request dispatch, error responses, and serving."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import msgspec
+
+from zigmund_fast.background import ErrorStrategy
+from zigmund_fast.exceptions import HTTPException, RequestValidationError
+from zigmund_fast.injection import build_plan
+from zigmund_fast.requests import Request
+from zigmund_fast.responses import Response
+from zigmund_fast.routing import Route, RouteTable, allowed_methods, compile_path
+
+logger = logging.getLogger("zigmund_fast.app")
+
+F = TypeVar("F", bound=Callable[..., Any])
+ExceptionHandler = Callable[[Request, Any], Response]
+
+_json_encode = msgspec.json.Encoder().encode
+_NOT_FOUND_BODY = b'{"detail":"Not Found"}'
+_NOT_ALLOWED_BODY = b'{"detail":"Method Not Allowed"}'
+_SERVER_ERROR_BODY = b'{"detail":"Internal Server Error"}'
+
+
+class App:
+    """A zigmund_fast application.
+
+    Parameters:
+        title, version, description: shown in the OpenAPI document.
+        background_errors: ``"continue"`` (default) runs a request's remaining
+            tasks after one fails; ``"stop"`` skips them (both are logged).
+        shutdown_timeout: seconds a graceful shutdown may spend finishing
+            requests and queued background tasks.
+        openapi_url, docs_url: where the OpenAPI JSON and the Swagger UI are
+            served; ``None`` disables either.
+        threadpool_size: threads for plain ``def`` handlers.
+    """
+
+    def __init__(
+        self,
+        title: str = "zigmund_fast",
+        version: str = "0.1.0",
+        *,
+        description: str | None = None,
+        background_errors: ErrorStrategy = "continue",
+        shutdown_timeout: float = 30.0,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        threadpool_size: int = 40,
+    ) -> None:
+        if background_errors not in ("continue", "stop"):
+            raise ValueError(f"background_errors must be 'continue' or 'stop', got {background_errors!r}")
+        if shutdown_timeout < 0:
+            raise ValueError("shutdown_timeout must be >= 0")
+        self.title = title
+        self.version = version
+        self.description = description
+        self.background_errors: ErrorStrategy = background_errors
+        self.shutdown_timeout = shutdown_timeout
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.threadpool_size = threadpool_size
+        self.routes: list[Route] = []
+        self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
+        self._table = RouteTable()
+        self._executor: ThreadPoolExecutor | None = None
+        self._openapi_cache: bytes | None = None
+        self._add_docs_routes()
+
+    # Registration
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: list[str] | tuple[str, ...] = ("GET",),
+        *,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        status_code: int | None = None,
+        include_in_schema: bool = True,
+        operation_id: str | None = None,
+        deprecated: bool = False,
+        name: str | None = None,
+    ) -> Route:
+        """Register ``endpoint`` for ``methods`` on ``path``; its injection plan is built here, once."""
+        if not callable(endpoint):
+            raise TypeError(f"handler for {path!r} must be callable, got {endpoint!r}")
+        upper = tuple(m.upper() for m in methods)
+        _, path_param_names = compile_path(path)
+        plan = build_plan(endpoint, path_param_names)
+        route = Route(
+            path, upper, endpoint, plan, summary=summary, description=description, tags=tags,
+            status_code=status_code, include_in_schema=include_in_schema, operation_id=operation_id,
+            deprecated=deprecated, name=name,
+        )
+        route.handle = self._build_handle(route)
+        self._table.add(route)
+        self.routes.append(route)
+        self._openapi_cache = None
+        return route
+
+    def _route_method(self, method: str) -> Callable[..., Any]:
+        def register(path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+            if handler is not None:
+                self.add_route(path, handler, (method,), **options)
+                return handler
+
+            def decorator(func: F) -> F:
+                self.add_route(path, func, (method,), **options)
+                return func
+
+            return decorator
+
+        register.__name__ = method.lower()
+        register.__doc__ = f"Register a {method} handler: ``app.{method.lower()}(path, handler)`` or as a decorator."
+        return register
+
+    def get(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Register a GET handler (HEAD is answered by it too): call form or decorator."""
+        return self._route_method("GET")(path, handler, **options)
+
+    def post(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._route_method("POST")(path, handler, **options)
+
+    def put(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._route_method("PUT")(path, handler, **options)
+
+    def patch(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._route_method("PATCH")(path, handler, **options)
+
+    def delete(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._route_method("DELETE")(path, handler, **options)
+
+    def head(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._route_method("HEAD")(path, handler, **options)
+
+    def options(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._route_method("OPTIONS")(path, handler, **options)
+
+    def exception_handler(self, exc_class: type[BaseException], handler: ExceptionHandler | None = None) -> Any:
+        """Register ``handler(request, exc) -> Response`` for ``exc_class``: call form or decorator."""
+        if handler is not None:
+            self.exception_handlers[exc_class] = handler
+            return handler
+
+        def decorator(func: ExceptionHandler) -> ExceptionHandler:
+            self.exception_handlers[exc_class] = func
+            return func
+
+        return decorator
+
+    # Request path
+
+    def dispatch(self, request: Request) -> Response | asyncio.Future[Response]:
+        """Called by the protocol once per request: a Response, or a Future of one."""
+        table, raw_params = self._table.lookup(request.path)
+        if table is None:
+            return Response(_NOT_FOUND_BODY, 404, None, "application/json")
+        route = table.get(request.method)
+        if route is None:
+            if request.method == "HEAD":
+                route = table.get("GET")
+            if route is None:
+                return Response(_NOT_ALLOWED_BODY, 405, {"allow": allowed_methods(table)}, "application/json")
+        if raw_params is not None:
+            request.path_params = raw_params
+        request.route = route
+        return route.handle(request)
+
+    def _build_handle(self, route: Route) -> Callable[[Request], Any]:
+        endpoint = route.endpoint
+        extractors = route.plan.extractors
+        status_code = route.status_code
+        on_error = self.error_response
+
+        def to_response(value: Any) -> Response:
+            if type(value) is Response or isinstance(value, Response):
+                return value  # type: ignore[no-any-return]
+            if isinstance(value, str):
+                return Response(value, status_code, None, "text/plain")
+            return Response(_json_encode(value), status_code, None, "application/json")
+
+        def finish(request: Request, value: Any) -> Response:
+            try:
+                response = to_response(value)
+            except Exception as exc:
+                return on_error(request, exc)
+            if response.background is not None:
+                # NOTE: one queue per request; a response's own tasks run after the injected ones.
+                if request.background is None:
+                    request.background = response.background
+                elif request.background is not response.background:
+                    request.background.extend(response.background)
+            return response
+
+        def collect(request: Request) -> dict[str, Any] | RequestValidationError:
+            kwargs: dict[str, Any] = {}
+            errors: list[dict[str, Any]] = []
+            for name, extract in extractors:
+                kwargs[name] = extract(request, errors)
+            if errors:
+                return RequestValidationError(errors)
+            return kwargs
+
+        if route.plan.is_async:
+
+            def handle(request: Request) -> Any:
+                if extractors:
+                    kwargs = collect(request)
+                    if type(kwargs) is RequestValidationError:
+                        return on_error(request, kwargs)
+                    coro = endpoint(**kwargs)  # type: ignore[arg-type]
+                else:
+                    coro = endpoint()
+                # PERF: run the handler's first step right here; most handlers finish
+                # without suspending, and then no asyncio Task is ever created.
+                try:
+                    yielded = coro.send(None)
+                except StopIteration as stop:
+                    return finish(request, stop.value)
+                except BaseException as exc:
+                    return on_error(request, exc)
+                return asyncio.get_running_loop().create_task(_resume(coro, yielded, request, finish, on_error))
+
+        else:
+
+            def handle(request: Request) -> Any:
+                kwargs = collect(request) if extractors else {}
+                if type(kwargs) is RequestValidationError:
+                    return on_error(request, kwargs)
+                return self._run_in_threadpool(endpoint, kwargs, request, finish, on_error)  # type: ignore[arg-type]
+
+        return handle
+
+    def _run_in_threadpool(
+        self,
+        endpoint: Callable[..., Any],
+        kwargs: dict[str, Any],
+        request: Request,
+        finish: Callable[[Request, Any], Response],
+        on_error: Callable[[Request, BaseException], Response],
+    ) -> asyncio.Future[Response]:
+        loop = asyncio.get_running_loop()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threadpool_size, thread_name_prefix="zigmund-handler")
+        call = functools.partial(contextvars.copy_context().run, functools.partial(endpoint, **kwargs))
+        result: asyncio.Future[Response] = loop.create_future()
+
+        def done(future: asyncio.Future[Any]) -> None:
+            if result.cancelled():
+                return
+            exc = future.exception()
+            result.set_result(on_error(request, exc) if exc is not None else finish(request, future.result()))
+
+        loop.run_in_executor(self._executor, call).add_done_callback(done)
+        return result
+
+    def error_response(self, request: Request, exc: BaseException) -> Response:
+        """The response for an exception raised while handling ``request``; its queued tasks are dropped."""
+        if request.background:
+            logger.debug(
+                "handler for %s %s raised %s; discarding %d background task(s): %s",
+                request.method, request.path, type(exc).__name__, len(request.background),
+                ", ".join(request.background.names()),
+            )
+        request.background = None
+        for cls in type(exc).__mro__:
+            handler = self.exception_handlers.get(cls)  # type: ignore[arg-type]
+            if handler is not None:
+                try:
+                    return handler(request, exc)
+                except Exception:
+                    logger.exception("exception handler for %s failed", cls.__name__)
+                    return Response(_SERVER_ERROR_BODY, 500, None, "application/json")
+        if isinstance(exc, HTTPException):
+            return Response.json({"detail": exc.detail}, exc.status_code, exc.headers)
+        if isinstance(exc, RequestValidationError):
+            return Response.json({"detail": exc.errors()}, 422)
+        logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
+        return Response(_SERVER_ERROR_BODY, 500, None, "application/json")
+
+    # OpenAPI and docs
+
+    def openapi(self) -> dict[str, Any]:
+        from zigmund_fast.openapi import build_openapi
+
+        return build_openapi(title=self.title, version=self.version, routes=self.routes, description=self.description)
+
+    def _add_docs_routes(self) -> None:
+        openapi_url, docs_url = self.openapi_url, self.docs_url
+        if openapi_url is None:
+            return
+
+        async def openapi_json() -> Response:
+            if self._openapi_cache is None:
+                self._openapi_cache = _json_encode(self.openapi())
+            return Response(self._openapi_cache, 200, None, "application/json")
+
+        self.add_route(openapi_url, openapi_json, include_in_schema=False)
+        if docs_url is None:
+            return
+        assets_url = docs_url.rstrip("/") + "/assets"
+
+        async def swagger_ui() -> Response:
+            from zigmund_fast.openapi import swagger_ui_html
+
+            return Response.html(swagger_ui_html(openapi_url=openapi_url, title=f"{self.title} - Swagger UI",
+                                                 assets_url=assets_url))
+
+        async def docs_asset(name: str) -> Response:
+            from zigmund_fast.openapi import read_docs_asset
+
+            asset = read_docs_asset(name)
+            if asset is None:
+                raise HTTPException(404)
+            body, media_type = asset
+            return Response(body, 200, {"cache-control": "public, max-age=86400"}, media_type)
+
+        self.add_route(docs_url, swagger_ui, include_in_schema=False)
+        self.add_route(assets_url + "/{name}", docs_asset, include_in_schema=False)
+
+    # Serving
+
+    def serve(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **config: Any) -> int:
+        """Serve until SIGTERM/SIGINT, then shut down gracefully; returns the exit code (0)."""
+        from zigmund_fast.server.config import Config
+        from zigmund_fast.server.supervisor import run
+
+        return run(Config(app=self, host=host, port=port, workers=workers, **config))
+
+
+async def _resume(
+    coro: Any,
+    yielded: Any,
+    request: Request,
+    finish: Callable[[Request, Any], Response],
+    on_error: Callable[[Request, BaseException], Response],
+) -> Response:
+    """Carry on, inside an asyncio Task, a handler coroutine that suspended on its first step."""
+    try:
+        while True:
+            if yielded is None:
+                await asyncio.sleep(0)
+            elif getattr(yielded, "_asyncio_future_blocking", None) is not None:
+                try:
+                    await yielded
+                except BaseException:  # noqa: S110 - the coroutine reads the outcome itself
+                    pass
+            else:
+                yielded = coro.throw(RuntimeError(f"handler yielded {yielded!r}, which is not awaitable"))
+                continue
+            yielded = coro.send(None)
+    except StopIteration as stop:
+        return finish(request, stop.value)
+    except BaseException as exc:
+        return on_error(request, exc)

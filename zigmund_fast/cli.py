@@ -1,0 +1,78 @@
+"""The ``zigmund`` command: ``zigmund serve MODULE:ATTR [--host] [--port] [--workers]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+class AppImportError(Exception):
+    pass
+
+
+def import_app(target: str) -> Any:
+    """Import ``module.path:attr`` (the current directory is on ``sys.path``, as with uvicorn)."""
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise AppImportError(f"app must be given as MODULE:ATTR (for example examples.background_tasks:app), got {target!r}")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise AppImportError(f"could not import module {module_name!r} (is the current directory right?)") from exc
+        raise
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AppImportError(f"module {module_name!r} has no attribute {attr!r}") from None
+    from zigmund_fast.app import App
+
+    if not isinstance(obj, App):
+        raise AppImportError(f"{target} is a {type(obj).__name__}, not a zigmund_fast.App")
+    return obj
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zigmund", description="zigmund_fast command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve an app")
+    serve.add_argument("app", help="MODULE:ATTR, e.g. examples.background_tasks:app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--timeout-keep-alive", type=float, default=5.0)
+    serve.add_argument("--timeout-graceful-shutdown", type=float, default=None)
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from zigmund_fast.server.config import Config
+        from zigmund_fast.server.supervisor import run
+
+        try:
+            app = import_app(args.app)
+            config = Config(
+                app=app, host=args.host, port=args.port, workers=args.workers,
+                timeout_keep_alive=args.timeout_keep_alive,
+                timeout_graceful_shutdown=args.timeout_graceful_shutdown, log_level=args.log_level,
+            )
+        except (AppImportError, ValueError) as exc:
+            print(f"zigmund: error: {exc}", file=sys.stderr)
+            return 2
+        return run(config)
+    return 2  # pragma: no cover - argparse enforces the command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

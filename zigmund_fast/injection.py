@@ -1,0 +1,370 @@
+"""Handler signatures turned, once at registration, into a plan the request path only executes.
+
+``build_plan`` inspects a handler and returns a ``ParamSpec`` per parameter
+(for OpenAPI) and an extractor per parameter (for requests). Nothing here
+runs ``inspect.signature`` per request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, Union
+
+import msgspec
+
+from zigmund_fast import params as markers
+from zigmund_fast.background import BackgroundTasks
+from zigmund_fast.requests import Request
+
+Errors = list[dict[str, Any]]
+Extractor = Callable[[Request, Errors], Any]
+
+_UNSET: Any = markers._UNSET
+_NONE_TYPE = type(None)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamSpec:
+    """One handler parameter as seen from the outside (the OpenAPI view)."""
+
+    name: str
+    alias: str
+    location: str  # "path" | "query" | "header" | "cookie" | "body"
+    annotation: Any
+    required: bool
+    default: Any = None
+    description: str | None = None
+    deprecated: bool = False
+    include_in_schema: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class InjectionPlan:
+    params: tuple[ParamSpec, ...]
+    extractors: tuple[tuple[str, Extractor], ...]
+    is_async: bool
+
+
+class _Invalid(Exception):
+    def __init__(self, type_: str, msg: str) -> None:
+        self.type = type_
+        self.msg = msg
+
+
+# Scalar converters: str -> value, raising _Invalid with FastAPI's error vocabulary.
+
+
+def _to_str(raw: str) -> str:
+    return raw
+
+
+def _to_int(raw: str) -> int:
+    text = raw[1:] if raw[:1] in "+-" else raw
+    if not text.isdigit() or not text.isascii():
+        raise _Invalid("int_parsing", "Input should be a valid integer, unable to parse string as an integer")
+    return int(raw)
+
+
+def _to_float(raw: str) -> float:
+    try:
+        if "_" in raw or raw != raw.strip():
+            raise ValueError
+        return float(raw)
+    except ValueError:
+        raise _Invalid("float_parsing", "Input should be a valid number, unable to parse string as a number") from None
+
+
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def _to_bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise _Invalid("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+
+
+def _to_uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise _Invalid("uuid_parsing", "Input should be a valid UUID, unable to parse string as a UUID") from None
+
+
+SCALAR_CONVERTERS: dict[Any, Callable[[str], Any]] = {
+    str: _to_str,
+    int: _to_int,
+    float: _to_float,
+    bool: _to_bool,
+    uuid.UUID: _to_uuid,
+}
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    """``int | None`` -> (int, True); anything else -> (annotation, False)."""
+    origin = typing.get_origin(annotation)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(annotation) if a is not _NONE_TYPE]
+        if len(args) == 1 and len(typing.get_args(annotation)) == 2:
+            return args[0], True
+    return annotation, False
+
+
+def _split_annotated(annotation: Any) -> tuple[Any, markers.Param | None]:
+    if typing.get_origin(annotation) is Annotated:
+        base, *extras = typing.get_args(annotation)
+        for extra in extras:
+            if isinstance(extra, markers.Param):
+                return base, extra
+        return base, None
+    return annotation, None
+
+
+def _is_body_type(annotation: Any) -> bool:
+    if annotation in (dict, list) or typing.get_origin(annotation) in (dict, list):
+        return True
+    if isinstance(annotation, type):
+        return issubclass(annotation, msgspec.Struct) or dataclasses.is_dataclass(annotation) or (
+            typing.is_typeddict(annotation)
+        )
+    return False
+
+
+def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> InjectionPlan:
+    """Analyse ``endpoint`` once; raise ``TypeError`` with a readable message for what can't be injected."""
+    name = getattr(endpoint, "__qualname__", repr(endpoint))
+    try:
+        signature = inspect.signature(endpoint)
+        hints = typing.get_type_hints(endpoint, include_extras=True)
+    except (NameError, TypeError) as exc:
+        raise TypeError(f"cannot read the signature of handler {name}: {exc}") from exc
+
+    specs: list[ParamSpec] = []
+    extractors: list[tuple[str, Extractor]] = []
+    body_params: list[tuple[str, Any, markers.Param | None, Any]] = []
+    seen_path: set[str] = set()
+
+    for param in signature.parameters.values():
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise TypeError(f"handler {name}: *args/**kwargs parameters can't be injected ({param.name})")
+        annotation, marker = _split_annotated(hints.get(param.name, str))
+        default = param.default
+        if isinstance(default, markers.Param):
+            marker, default = default, default.default
+        if default is inspect.Parameter.empty:
+            default = _UNSET
+
+        if isinstance(annotation, type) and issubclass(annotation, Request):
+            extractors.append((param.name, _extract_request))
+            continue
+        if isinstance(annotation, type) and issubclass(annotation, BackgroundTasks):
+            extractors.append((param.name, _extract_tasks))
+            continue
+
+        base, optional = _unwrap_optional(annotation)
+        if param.name in path_params and (marker is None or marker.location == "path"):
+            location = "path"
+        elif marker is not None:
+            location = marker.location
+        elif _is_body_type(base):
+            location = "body"
+        else:
+            location = "query"
+
+        if location == "body":
+            body_params.append((param.name, annotation, marker, default))
+            continue
+
+        converter = SCALAR_CONVERTERS.get(base)
+        if converter is None:
+            raise TypeError(
+                f"handler {name}: parameter {param.name!r} has type {base!r}, which can't be read from the "
+                f"{location}; use str, int, float, bool or uuid.UUID (or a body model)"
+            )
+        alias = (marker.alias if marker is not None else None) or param.name
+        if location == "header" and marker is not None and marker.alias is None:
+            if getattr(marker, "convert_underscores", True):
+                alias = param.name.replace("_", "-")
+        if location == "path":
+            if param.name not in path_params:
+                raise TypeError(f"handler {name}: Path parameter {param.name!r} is not in the route's path")
+            seen_path.add(param.name)
+            default, optional = _UNSET, False
+        required = default is _UNSET and not optional
+        if default is _UNSET and optional:
+            default = None
+        specs.append(ParamSpec(
+            name=param.name, alias=alias, location=location, annotation=base, required=required,
+            default=None if required else default,
+            description=marker.description if marker else None,
+            deprecated=marker.deprecated if marker else False,
+            include_in_schema=marker.include_in_schema if marker else True,
+        ))
+        extractors.append((param.name, _scalar_extractor(location, alias, converter, required, default)))
+
+    missing = path_params - seen_path
+    for path_name in sorted(missing):
+        # NOTE: like FastAPI, a path placeholder the handler doesn't take is still documented.
+        specs.append(ParamSpec(name=path_name, alias=path_name, location="path", annotation=str, required=True))
+
+    if body_params:
+        embed = len(body_params) > 1 or any(getattr(m, "embed", False) for _, _, m, _ in body_params)
+        for pname, annotation, marker, default in body_params:
+            alias = (marker.alias if marker is not None else None) or pname
+            required = default is _UNSET
+            specs.append(ParamSpec(
+                name=pname, alias=alias, location="body", annotation=annotation, required=required,
+                default=None if required else default,
+                description=marker.description if marker else None,
+            ))
+        extractors.extend(_body_extractors(body_params, embed))
+
+    is_async = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
+        getattr(endpoint, "__call__", None)
+    )
+    return InjectionPlan(params=tuple(specs), extractors=tuple(extractors), is_async=is_async)
+
+
+def _extract_request(request: Request, errors: Errors) -> Request:
+    return request
+
+
+def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
+    tasks = request.background
+    if tasks is None:
+        tasks = request.background = BackgroundTasks()
+    return tasks
+
+
+def _scalar_extractor(
+    location: str, alias: str, converter: Callable[[str], Any], required: bool, default: Any
+) -> Extractor:
+    def lookup(request: Request) -> str | None:
+        if location == "path":
+            return request.path_params.get(alias)  # type: ignore[no-any-return]
+        if location == "query":
+            return request.query_params.get(alias)
+        if location == "header":
+            return request.headers.get(alias)
+        return _cookies(request).get(alias)
+
+    def extract(request: Request, errors: Errors) -> Any:
+        raw = lookup(request)
+        if raw is None:
+            if required:
+                errors.append({"type": "missing", "loc": [location, alias], "msg": "Field required", "input": None})
+            return default
+        try:
+            return converter(raw)
+        except _Invalid as exc:
+            errors.append({"type": exc.type, "loc": [location, alias], "msg": exc.msg, "input": raw})
+            return None
+
+    return extract
+
+
+def _cookies(request: Request) -> dict[str, str]:
+    jar: dict[str, str] = {}
+    for header in request.headers.getlist("cookie"):
+        for pair in header.split(";"):
+            name, sep, value = pair.strip().partition("=")
+            if sep:
+                jar.setdefault(name, value)
+    return jar
+
+
+def _body_extractors(
+    body_params: list[tuple[str, Any, markers.Param | None, Any]], embed: bool
+) -> list[tuple[str, Extractor]]:
+    result: list[tuple[str, Extractor]] = []
+    if not embed:
+        pname, annotation, marker, default = body_params[0]
+        decoder = msgspec.json.Decoder(annotation)
+        required = default is _UNSET
+
+        def extract_whole(request: Request, errors: Errors) -> Any:
+            raw = request._body
+            if not raw:
+                if required:
+                    errors.append({"type": "missing", "loc": ["body"], "msg": "Field required", "input": None})
+                return None if required else default
+            try:
+                return decoder.decode(raw)
+            except msgspec.ValidationError as exc:
+                errors.append(_body_error(exc, raw))
+            except msgspec.DecodeError as exc:
+                errors.append({"type": "json_invalid", "loc": ["body", 0], "msg": f"JSON decode error: {exc}",
+                               "input": {}})
+            return None
+
+        result.append((pname, extract_whole))
+        return result
+
+    fields = {pname: (annotation if default is _UNSET else annotation | None) for pname, annotation, _, default in
+              body_params}
+    aliases = {pname: ((m.alias if m is not None else None) or pname) for pname, _, m, _ in body_params}
+    whole_decoder = msgspec.json.Decoder(dict[str, Any])
+    decoders = {pname: msgspec.convert for pname in fields}
+
+    def make(pname: str, annotation: Any, default: Any) -> Extractor:
+        alias = aliases[pname]
+        required = default is _UNSET
+
+        def extract_field(request: Request, errors: Errors) -> Any:
+            if request.state is None:
+                request.state = {}
+            parsed = request.state.get("_json_body", _UNSET)
+            if parsed is _UNSET:
+                try:
+                    parsed = whole_decoder.decode(request._body) if request._body else {}
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    parsed = exc
+                request.state["_json_body"] = parsed
+            if isinstance(parsed, Exception):
+                if not any(e.get("type") == "json_invalid" for e in errors):
+                    errors.append({"type": "json_invalid", "loc": ["body", 0], "msg": f"JSON decode error: {parsed}",
+                                   "input": {}})
+                return None
+            if alias not in parsed:
+                if required:
+                    errors.append({"type": "missing", "loc": ["body", alias], "msg": "Field required", "input": None})
+                return None if required else default
+            try:
+                return decoders[pname](parsed[alias], annotation)
+            except msgspec.ValidationError as exc:
+                error = _body_error(exc, parsed[alias])
+                error["loc"] = ["body", alias, *error["loc"][1:]]
+                errors.append(error)
+                return None
+
+        return extract_field
+
+    for pname, annotation, _, default in body_params:
+        result.append((pname, make(pname, annotation, default)))
+    return result
+
+
+def _body_error(exc: msgspec.ValidationError, raw: Any) -> dict[str, Any]:
+    message = str(exc)
+    loc: list[Any] = ["body"]
+    text, sep, where = message.rpartition(" - at `")
+    if sep:
+        message = text
+        for part in where.rstrip("`").removeprefix("$").replace("[", ".").replace("]", "").split("."):
+            if part:
+                loc.append(int(part) if part.isdigit() else part)
+    kind = "missing" if message.startswith("Object missing required field") else "value_error"
+    if kind == "missing":
+        field = message.split("`")[1] if "`" in message else None
+        if field:
+            loc.append(field)
+        message = "Field required"
+    return {"type": kind, "loc": loc, "msg": message, "input": None}

@@ -1,0 +1,159 @@
+"""The request object handed to handlers: lazy views over what the protocol parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import msgspec
+
+if TYPE_CHECKING:
+    from zigmund_fast.background import BackgroundTasks
+
+_json_decode = msgspec.json.decode
+
+
+class Headers(Mapping[str, str]):
+    """Read-only, case-insensitive request headers; ``getlist`` returns repeated values."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        # NOTE: the protocol lower-cases names while parsing.
+        self._raw = raw
+
+    def __getitem__(self, name: str) -> str:
+        key = name.lower().encode("latin-1")
+        for raw_name, value in self._raw:
+            if raw_name == key:
+                return value.decode("latin-1")
+        raise KeyError(name)
+
+    def getlist(self, name: str) -> list[str]:
+        key = name.lower().encode("latin-1")
+        return [value.decode("latin-1") for raw_name, value in self._raw if raw_name == key]
+
+    def __iter__(self) -> Iterator[str]:
+        seen: dict[str, None] = {}
+        for raw_name, _ in self._raw:
+            seen.setdefault(raw_name.decode("latin-1"), None)
+        return iter(seen)
+
+    def __len__(self) -> int:
+        return len({raw_name for raw_name, _ in self._raw})
+
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return list(self._raw)
+
+    def __repr__(self) -> str:
+        return f"Headers({[(n.decode('latin-1'), v.decode('latin-1')) for n, v in self._raw]!r})"
+
+
+class QueryParams(Mapping[str, str]):
+    """Query-string parameters; ``[key]`` is the last value, ``getlist`` all of them."""
+
+    __slots__ = ("_items", "_last")
+
+    def __init__(self, query_string: bytes | str) -> None:
+        if isinstance(query_string, bytes):
+            query_string = query_string.decode("latin-1")
+        self._items: list[tuple[str, str]] = parse_qsl(query_string, keep_blank_values=True)
+        self._last = dict(self._items)
+
+    def __getitem__(self, key: str) -> str:
+        return self._last[key]
+
+    def getlist(self, key: str) -> list[str]:
+        return [v for k, v in self._items if k == key]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._last)
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+    def __repr__(self) -> str:
+        return f"QueryParams({self._items!r})"
+
+
+class Request:
+    """One HTTP request, with everything read before the handler runs.
+
+    The body is fully received (within the server's body limit) before the
+    handler is called, so ``await request.body()`` never waits on the network.
+    """
+
+    __slots__ = (
+        "method",
+        "path",
+        "query_string",
+        "raw_headers",
+        "_body",
+        "client",
+        "http_version",
+        "keep_alive",
+        "path_params",
+        "route",
+        "state",
+        "background",
+        "_headers",
+        "_query",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query_string: bytes,
+        raw_headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        client: tuple[str, int] | None,
+        http_version: str = "1.1",
+        keep_alive: bool = True,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.raw_headers = raw_headers
+        self._body = body
+        self.client = client
+        self.http_version = http_version
+        self.keep_alive = keep_alive
+        self.path_params: dict[str, Any] = {}
+        self.route: Any = None
+        self.state: dict[str, Any] | None = None
+        # Per-request background queue; created on first use.
+        self.background: BackgroundTasks | None = None
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(self.raw_headers)
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query is None:
+            self._query = QueryParams(self.query_string)
+        return self._query
+
+    @property
+    def url(self) -> str:
+        host = self.headers.get("host", "")
+        query = "?" + self.query_string.decode("latin-1") if self.query_string else ""
+        return f"http://{host}{self.path}{query}"
+
+    async def body(self) -> bytes:
+        return self._body
+
+    async def json(self) -> Any:
+        return _json_decode(self._body)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"

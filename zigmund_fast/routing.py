@@ -1,0 +1,141 @@
+"""Routes and the match table: static paths by dict lookup, templated ones by one compiled regex each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from zigmund_fast.injection import InjectionPlan, ParamSpec
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+_PLACEHOLDER = re.compile(r"{([^{}:]+)(?::([^{}]+))?}")
+
+
+def compile_path(path: str) -> tuple[re.Pattern[str] | None, set[str]]:
+    """``/items/{item_id}`` -> (regex, {"item_id"}); a static path -> (None, set())."""
+    if not path.startswith("/"):
+        raise ValueError(f"route path must start with '/': {path!r}")
+    names: set[str] = set()
+    pattern = "^"
+    position = 0
+    for match in _PLACEHOLDER.finditer(path):
+        name, convertor = match.group(1), match.group(2)
+        if not name.isidentifier():
+            raise ValueError(f"path parameter {name!r} in {path!r} is not a valid Python identifier")
+        if name in names:
+            raise ValueError(f"path parameter {name!r} appears twice in {path!r}")
+        if convertor not in (None, "path"):
+            raise ValueError(f"unknown path convertor {convertor!r} in {path!r} (only ':path' is supported)")
+        names.add(name)
+        pattern += re.escape(path[position : match.start()])
+        pattern += f"(?P<{name}>.*)" if convertor == "path" else f"(?P<{name}>[^/]+)"
+        position = match.end()
+    if not names:
+        return None, names
+    pattern += re.escape(path[position:]) + "$"
+    return re.compile(pattern), names
+
+
+class Route:
+    """One registered operation (a path and one or more methods) and its resolved plan."""
+
+    __slots__ = (
+        "path", "methods", "endpoint", "name", "summary", "description", "tags", "status_code",
+        "include_in_schema", "operation_id", "deprecated", "plan", "handle", "regex", "path_param_names",
+        "options",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        methods: tuple[str, ...],
+        endpoint: Callable[..., Any],
+        plan: InjectionPlan,
+        *,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        status_code: int | None = None,
+        include_in_schema: bool = True,
+        operation_id: str | None = None,
+        deprecated: bool = False,
+        name: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = path
+        self.methods = methods
+        self.endpoint = endpoint
+        self.name = name or getattr(endpoint, "__name__", "endpoint")
+        self.summary = summary
+        self.description = description if description is not None else _docstring(endpoint)
+        self.tags = list(tags or [])
+        self.status_code = status_code or 200
+        self.include_in_schema = include_in_schema
+        self.operation_id = operation_id
+        self.deprecated = deprecated
+        self.plan = plan
+        self.regex, self.path_param_names = compile_path(path)
+        self.options = options or {}
+        self.handle: Callable[[Any], Any] = _unbuilt
+
+    @property
+    def params(self) -> tuple[ParamSpec, ...]:
+        return self.plan.params
+
+    def __repr__(self) -> str:
+        return f"<Route {'|'.join(self.methods)} {self.path} -> {self.name}>"
+
+
+def _unbuilt(request: Any) -> Any:  # pragma: no cover - replaced at registration
+    raise RuntimeError("route handler was not built")
+
+
+def _docstring(endpoint: Any) -> str | None:
+    doc = getattr(endpoint, "__doc__", None)
+    if not doc:
+        return None
+    import inspect
+
+    return inspect.cleandoc(doc)
+
+
+class RouteTable:
+    """Maps (method, path) to a route; knows which methods a path allows (for 405 + Allow)."""
+
+    def __init__(self) -> None:
+        self.static: dict[str, dict[str, Route]] = {}
+        self.dynamic: list[tuple[re.Pattern[str], dict[str, Route]]] = []
+        self._dynamic_by_path: dict[str, dict[str, Route]] = {}
+
+    def add(self, route: Route) -> None:
+        if route.regex is None:
+            table = self.static.setdefault(route.path, {})
+        else:
+            table = self._dynamic_by_path.get(route.path)  # type: ignore[assignment]
+            if table is None:
+                table = self._dynamic_by_path[route.path] = {}
+                self.dynamic.append((route.regex, table))
+        for method in route.methods:
+            if method in table:
+                raise ValueError(f"route {method} {route.path} is already registered (to {table[method].name})")
+            table[method] = route
+
+    def lookup(self, path: str) -> tuple[dict[str, Route] | None, dict[str, str] | None]:
+        """The method table for ``path`` and the raw path parameters (None for a static match)."""
+        table = self.static.get(path)
+        if table is not None:
+            return table, None
+        for regex, table in self.dynamic:
+            match = regex.match(path)
+            if match is not None:
+                return table, match.groupdict()
+        return None, None
+
+
+def allowed_methods(table: dict[str, Route]) -> str:
+    methods = set(table)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(m for m in HTTP_METHODS if m in methods)

@@ -1,0 +1,51 @@
+"""Server settings: one typed object shared by the CLI, ``App.serve`` and the workers."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass
+class Config:
+    """Everything a server process needs to know.
+
+    Parameters:
+        app: the ``App`` to serve.
+        host, port: where to listen (TCP). ``port=0`` picks a free port.
+        workers: number of worker processes; 1 serves in this process.
+        timeout_keep_alive: seconds an idle keep-alive connection is kept open.
+        timeout_request_head: seconds a client may take to send a request's
+            line and headers, counted from its first byte (408 past it).
+        timeout_graceful_shutdown: seconds the graceful drain may take on
+            SIGTERM/SIGINT; ``None`` uses the app's ``shutdown_timeout``.
+        limit_request_head: bytes allowed for the request line and headers (431 past it).
+        limit_request_body: bytes allowed for a request body (413 past it).
+        limit_pipeline: parsed-but-unanswered requests per connection before
+            the server stops reading from that connection.
+        backlog: listen(2) backlog.
+        reuse_port: set SO_REUSEPORT (always on with ``workers > 1``).
+    """
+
+    app: Any
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    timeout_keep_alive: float = 5.0
+    timeout_request_head: float = 10.0
+    timeout_graceful_shutdown: float | None = None
+    limit_request_head: int = 64 * 1024
+    limit_request_body: int = 16 * 1024 * 1024
+    limit_pipeline: int = 32
+    backlog: int = 2048
+    reuse_port: bool = False
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        for name in ("timeout_keep_alive", "limit_request_head", "limit_request_body", "limit_pipeline"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

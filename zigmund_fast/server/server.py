@@ -1,0 +1,173 @@
+"""One server process: bind, serve on uvloop, and shut down gracefully on SIGTERM/SIGINT.
+
+Shutdown order: stop accepting; let every connection finish the requests it
+already parsed (then close it); run every background task already queued;
+all within the shutdown timeout. What is still pending at the deadline is
+cancelled and logged by name and count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import threading
+import time
+from typing import Any
+
+import uvloop
+
+from zigmund_fast._impl import HTTPProtocol
+from zigmund_fast.background import TaskRunner
+from zigmund_fast.server.config import Config
+
+logger = logging.getLogger("zigmund_fast.server")
+
+# How often idle connections and slow request heads are checked, in seconds.
+SWEEP_INTERVAL = 0.5
+
+
+class ServerState:
+    """What every connection of one server shares (read by the compiled protocol)."""
+
+    def __init__(self, config: Config, loop: asyncio.AbstractEventLoop, runner: TaskRunner) -> None:
+        self.loop = loop
+        self.app_call = config.app.dispatch
+        self.runner = runner
+        self.connections: set[Any] = set()
+        self.limit_request_head = config.limit_request_head
+        self.limit_request_body = config.limit_request_body
+        self.limit_pipeline = config.limit_pipeline
+        self.draining = False
+
+
+class Server:
+    """Serves ``config.app`` on one event loop.
+
+    Parameters:
+        config: the server settings.
+        sock: an already-bound listening socket to serve on instead of host/port.
+    """
+
+    def __init__(self, config: Config, sock: socket.socket | None = None) -> None:
+        self.config = config
+        self.sock = sock
+        self.state: ServerState | None = None
+        self.runner: TaskRunner | None = None
+        self.port: int | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._exit: asyncio.Event | None = None
+        self._force = False
+        self._sweeper: asyncio.TimerHandle | None = None
+        self.requests_in_flight_at_shutdown = 0
+        self.drain_report: tuple[int, int, int] | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        app = self.config.app
+        self.runner = TaskRunner(loop, error_strategy=app.background_errors)
+        self.state = state = ServerState(self.config, loop, self.runner)
+        self._exit = asyncio.Event()
+
+        def factory() -> HTTPProtocol:
+            return HTTPProtocol(state)
+
+        if self.sock is not None:
+            self._server = await loop.create_server(factory, sock=self.sock, backlog=self.config.backlog)
+        else:
+            self._server = await loop.create_server(
+                factory, self.config.host, self.config.port, backlog=self.config.backlog,
+                reuse_port=self.config.reuse_port or None,
+            )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._sweeper = loop.call_later(SWEEP_INTERVAL, self._sweep)
+
+    def _sweep(self) -> None:
+        """Called by the loop every SWEEP_INTERVAL: close idle keep-alive connections."""
+        assert self.state is not None
+        now = time.monotonic()
+        keep_alive = self.config.timeout_keep_alive
+        head = self.config.timeout_request_head
+        for connection in list(self.state.connections):
+            connection.check_timeouts(now, keep_alive, head)
+        self._sweeper = self.state.loop.call_later(SWEEP_INTERVAL, self._sweep)
+
+    def request_exit(self) -> None:
+        """Begin a graceful shutdown; a second call forces it (pending tasks are cancelled and logged)."""
+        if self._exit is None:
+            return
+        if self._exit.is_set():
+            if not self._force:
+                logger.warning("second shutdown signal: forcing exit")
+            self._force = True
+            return
+        self._exit.set()
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_exit)
+
+    async def serve(self, *, install_signals: bool = True) -> int:
+        """Start, serve until asked to exit, shut down gracefully; return the exit code."""
+        await self.start()
+        if install_signals:
+            self._install_signal_handlers()
+        logger.info("zigmund_fast serving on http://%s:%d", self.config.host, self.port)
+        assert self._exit is not None
+        await self._exit.wait()
+        return await self.shutdown()
+
+    async def shutdown(self) -> int:
+        assert self.state is not None and self.runner is not None and self._server is not None
+        state, runner = self.state, self.runner
+        timeout = self.config.timeout_graceful_shutdown
+        if timeout is None:
+            timeout = self.config.app.shutdown_timeout
+        deadline = time.monotonic() + timeout
+        self._server.close()
+        state.draining = True
+        busy = [c for c in state.connections if not c.idle]
+        self.requests_in_flight_at_shutdown = len(busy)
+        logger.info("shutting down: %d connection(s) with requests in flight, %d background task(s) queued",
+                    len(busy), runner.pending)
+        for connection in list(state.connections):
+            connection.start_draining()
+        while state.connections and time.monotonic() < deadline and not self._force:
+            await asyncio.sleep(0.02)
+        pending_before = runner.pending
+        done_before = runner.succeeded + runner.failed
+        while not runner.idle and not self._force and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        active = list(runner._active)
+        leftovers = runner.abandon()
+        if active:
+            await asyncio.wait(active, timeout=1.0)
+        ran = runner.succeeded + runner.failed - done_before
+        if leftovers:
+            logger.error("shutdown: %d background task(s) not run: %s", len(leftovers), ", ".join(leftovers))
+        logger.info("background tasks: %d pending at shutdown, %d run during the drain, %d not run",
+                    pending_before, ran, len(leftovers))
+        self.drain_report = (pending_before, ran, len(leftovers))
+        for connection in list(state.connections):
+            connection.transport.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        await self._server.wait_closed() if not state.connections else None
+        executor = self.config.app._executor
+        if executor is not None:
+            executor.shutdown(wait=False)
+        return 0
+
+    def run(self) -> int:
+        """Serve in this thread on a new uvloop loop; returns the exit code."""
+        loop = uvloop.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return loop.run_until_complete(self.serve())
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
