@@ -16,7 +16,7 @@ from zigmund_fast.background import ErrorStrategy
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
 from zigmund_fast.injection import build_plan
 from zigmund_fast.requests import Request
-from zigmund_fast.responses import Response
+from zigmund_fast.responses import Response, raw_response
 from zigmund_fast.routing import Route, RouteTable, allowed_methods, compile_path
 
 logger = logging.getLogger("zigmund_fast.app")
@@ -71,6 +71,7 @@ class App:
         self.routes: list[Route] = []
         self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
         self._table = RouteTable()
+        self._static = self._table.static
         self._executor: ThreadPoolExecutor | None = None
         self._openapi_cache: bytes | None = None
         self._add_docs_routes()
@@ -163,7 +164,11 @@ class App:
 
     def dispatch(self, request: Request) -> Response | asyncio.Future[Response]:
         """Called by the protocol once per request: a Response, or a Future of one."""
-        table, raw_params = self._table.lookup(request.path)
+        # PERF: static paths are one dict lookup, without a method call.
+        table = self._static.get(request.path)
+        raw_params = None
+        if table is None:
+            table, raw_params = self._table.lookup(request.path)
         if table is None:
             return Response(_NOT_FOUND_BODY, 404, None, "application/json")
         route = table.get(request.method)
@@ -184,11 +189,11 @@ class App:
         on_error = self.error_response
 
         def to_response(value: Any) -> Response:
-            if type(value) is Response or isinstance(value, Response):
-                return value  # type: ignore[no-any-return]
+            if isinstance(value, Response):
+                return value
             if isinstance(value, str):
                 return Response(value, status_code, None, "text/plain")
-            return Response(_json_encode(value), status_code, None, "application/json")
+            return raw_response(_json_encode(value), status_code, "application/json")
 
         def finish(request: Request, value: Any) -> Response:
             try:
@@ -352,6 +357,8 @@ async def _resume(
             if yielded is None:
                 await asyncio.sleep(0)
             elif getattr(yielded, "_asyncio_future_blocking", None) is not None:
+                # NOTE: as asyncio.Task does; the coroutine set the flag when it yielded.
+                yielded._asyncio_future_blocking = False
                 try:
                     await yielded
                 except BaseException:  # noqa: S110 - the coroutine reads the outcome itself

@@ -64,6 +64,8 @@ def _to_str(raw: str) -> str:
 
 
 def _to_int(raw: str) -> int:
+    if raw.isdigit() and raw.isascii():
+        return int(raw)
     text = raw[1:] if raw[:1] in "+-" else raw
     if not text.isdigit() or not text.isascii():
         raise _Invalid("int_parsing", "Input should be a valid integer, unable to parse string as an integer")
@@ -247,25 +249,43 @@ def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
 def _scalar_extractor(
     location: str, alias: str, converter: Callable[[str], Any], required: bool, default: Any
 ) -> Extractor:
-    def lookup(request: Request) -> str | None:
-        if location == "path":
-            return request.path_params.get(alias)  # type: ignore[no-any-return]
-        if location == "query":
-            return request.query_params.get(alias)
-        if location == "header":
-            return request.headers.get(alias)
+    def lookup_path(request: Request) -> str | None:
+        return request.path_params.get(alias)  # type: ignore[no-any-return]
+
+    def lookup_query(request: Request) -> str | None:
+        return request.query_params.get(alias)
+
+    def lookup_header(request: Request) -> str | None:
+        return request.headers.get(alias)
+
+    def lookup_cookie(request: Request) -> str | None:
         return _cookies(request).get(alias)
+
+    lookup = {"path": lookup_path, "query": lookup_query, "header": lookup_header, "cookie": lookup_cookie}[location]
+    loc = [location, alias]
+
+    if converter is _to_str:
+        # PERF: strings need no conversion step.
+        def extract_str(request: Request, errors: Errors) -> Any:
+            raw = lookup(request)
+            if raw is None:
+                if required:
+                    errors.append({"type": "missing", "loc": list(loc), "msg": "Field required", "input": None})
+                return default
+            return raw
+
+        return extract_str
 
     def extract(request: Request, errors: Errors) -> Any:
         raw = lookup(request)
         if raw is None:
             if required:
-                errors.append({"type": "missing", "loc": [location, alias], "msg": "Field required", "input": None})
+                errors.append({"type": "missing", "loc": list(loc), "msg": "Field required", "input": None})
             return default
         try:
             return converter(raw)
         except _Invalid as exc:
-            errors.append({"type": exc.type, "loc": [location, alias], "msg": exc.msg, "input": raw})
+            errors.append({"type": exc.type, "loc": list(loc), "msg": exc.msg, "input": raw})
             return None
 
     return extract

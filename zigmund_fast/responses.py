@@ -134,6 +134,8 @@ class Response:
     @classmethod
     def json(cls, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         """A JSON response encoded with msgspec (dicts, lists, Structs, dataclasses, UUIDs, datetimes...)."""
+        if headers is None and cls is Response and 100 <= status_code <= 599:
+            return raw_response(_json_encode(content), status_code, "application/json")
         return cls(_json_encode(content), status_code, headers, "application/json")
 
     @classmethod
@@ -157,6 +159,21 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response {self.status_code} {self.media_type} {len(self.body)} bytes>"
+
+
+_new = object.__new__
+
+
+def raw_response(body: bytes, status_code: int, media_type: str | None) -> Response:
+    """A ``Response`` from already-checked parts, skipping ``__init__``'s validation."""
+    # PERF: 0.14 us instead of 0.36 us per response (timeit, this machine).
+    response = _new(Response)
+    response.body = body
+    response.status_code = status_code
+    response.media_type = media_type
+    response._headers = None
+    response.background = None
+    return response
 
 
 def JSONResponse(content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:  # noqa: N802

@@ -106,7 +106,11 @@ class RouteTable:
 
     def __init__(self) -> None:
         self.static: dict[str, dict[str, Route]] = {}
+        # Templated paths in registration order, and the same bucketed by their
+        # first path segment when it is literal ("/items/{id}" -> "items").
         self.dynamic: list[tuple[re.Pattern[str], dict[str, Route]]] = []
+        self._by_segment: dict[str, list[tuple[re.Pattern[str], dict[str, Route]]]] = {}
+        self._wildcard: list[tuple[re.Pattern[str], dict[str, Route]]] = []
         self._dynamic_by_path: dict[str, dict[str, Route]] = {}
 
     def add(self, route: Route) -> None:
@@ -116,7 +120,19 @@ class RouteTable:
             table = self._dynamic_by_path.get(route.path)  # type: ignore[assignment]
             if table is None:
                 table = self._dynamic_by_path[route.path] = {}
-                self.dynamic.append((route.regex, table))
+                entry = (route.regex, table)
+                self.dynamic.append(entry)
+                segment = route.path[1:].split("/", 1)[0]
+                if "{" in segment:
+                    self._wildcard.append(entry)
+                    # NOTE: a wildcard first segment can match any bucket; keep order by adding it everywhere.
+                    for bucket in self._by_segment.values():
+                        bucket.append(entry)
+                else:
+                    bucket = self._by_segment.get(segment)
+                    if bucket is None:
+                        bucket = self._by_segment[segment] = list(self._wildcard)
+                    bucket.append(entry)
         for method in route.methods:
             if method in table:
                 raise ValueError(f"route {method} {route.path} is already registered (to {table[method].name})")
@@ -127,7 +143,9 @@ class RouteTable:
         table = self.static.get(path)
         if table is not None:
             return table, None
-        for regex, table in self.dynamic:
+        end = path.find("/", 1)
+        candidates = self._by_segment.get(path[1:end] if end > 0 else path[1:], self._wildcard)
+        for regex, table in candidates:
             match = regex.match(path)
             if match is not None:
                 return table, match.groupdict()

@@ -21,7 +21,9 @@ import httptools
 from libc.time cimport time, time_t
 
 from zigmund_fast.requests import Request
-from zigmund_fast.responses import Response
+from zigmund_fast.responses import Response, _MEDIA_TYPE_HEADERS
+
+cdef dict MEDIA_TYPE_LINES = _MEDIA_TYPE_HEADERS
 
 logger = logging.getLogger("zigmund_fast.server")
 
@@ -90,11 +92,19 @@ cpdef bytes encode_response(object response, bint head, bint keep_alive, bint ht
         connection = KEEP_ALIVE_HEADER
     else:
         connection = b""
+    cdef object head_lines
+    if response._headers is None:
+        # PERF: the common case (no extra headers) skips a Python method call.
+        head_lines = MEDIA_TYPE_LINES.get(response.media_type)
+        if head_lines is None:
+            head_lines = response.head_bytes()
+    else:
+        head_lines = response.head_bytes()
     if bodyless:
-        return b"".join([status_line(status), SERVER_HEADER, date_header(), response.head_bytes(), connection, CRLF])
+        return b"".join([status_line(status), SERVER_HEADER, date_header(), head_lines, connection, CRLF])
     return b"".join([
         status_line(status), SERVER_HEADER, date_header(), content_length_header(len(body)),
-        response.head_bytes(), connection, CRLF, b"" if head else body,
+        head_lines, connection, CRLF, b"" if head else body,
     ])
 
 

@@ -1,0 +1,213 @@
+"""Handler-signature injection: what comes from where, conversions, and 422s, through the TestClient."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+import pytest
+
+import zigmund_fast as zigmund
+from zigmund_fast import App, BackgroundTasks, Header, Query, Request
+from zigmund_fast.testing import TestClient
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+    tags: list[str] = []
+
+
+def make_app() -> App:
+    app = App()
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int, q: str | None = None, short: bool = False) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q, "short": short}
+
+    @app.get("/floats/{value}")
+    async def read_float(value: float) -> dict[str, Any]:
+        return {"value": value}
+
+    @app.get("/uuids/{ident}")
+    async def read_uuid(ident: uuid.UUID) -> dict[str, Any]:
+        return {"ident": str(ident), "version": ident.version}
+
+    @app.get("/required")
+    async def required(limit: int) -> dict[str, Any]:
+        return {"limit": limit}
+
+    @app.get("/headers")
+    async def headers(user_agent: Annotated[str, Header()] = "none", x_token: str | None = Header(None)) -> Any:
+        return {"user_agent": user_agent, "x_token": x_token}
+
+    @app.get("/aliased")
+    async def aliased(item_query: str = Query("default", alias="item-query")) -> dict[str, Any]:
+        return {"value": item_query}
+
+    @app.get("/request")
+    async def with_request(req: Request) -> dict[str, Any]:
+        return {"method": req.method, "path": req.path, "query": dict(req.query_params),
+                "host": req.headers["HOST"], "client": list(req.client) if req.client else None}
+
+    @app.post("/items")
+    async def create(item: Item) -> Item:
+        return item
+
+    @app.post("/raw")
+    async def raw(req: Request) -> dict[str, Any]:
+        return {"body": (await req.body()).decode(), "json": await req.json()}
+
+    @app.get("/sync/{n}")
+    def sync_handler(n: int, tasks: BackgroundTasks) -> dict[str, int]:
+        return {"n": n * 2}
+
+    @app.get("/text")
+    async def text() -> str:
+        return "hello"
+
+    return app
+
+
+@pytest.fixture
+def client() -> TestClient:
+    with TestClient(make_app()) as c:
+        yield c
+
+
+def test_path_and_query_are_converted_by_annotation(client: TestClient) -> None:
+    response = client.get("/items/42", params={"q": "x", "short": "yes"})
+    assert response.status_code == 200
+    assert response.json() == {"item_id": 42, "q": "x", "short": True}
+
+
+def test_optional_query_defaults_to_none(client: TestClient) -> None:
+    assert client.get("/items/7").json() == {"item_id": 7, "q": None, "short": False}
+
+
+@pytest.mark.parametrize(
+    ("url", "loc", "type_", "value"),
+    [
+        ("/items/abc", ["path", "item_id"], "int_parsing", "abc"),
+        ("/items/1.5", ["path", "item_id"], "int_parsing", "1.5"),
+        ("/items/1?short=maybe", ["query", "short"], "bool_parsing", "maybe"),
+        ("/floats/x1", ["path", "value"], "float_parsing", "x1"),
+        ("/uuids/not-a-uuid", ["path", "ident"], "uuid_parsing", "not-a-uuid"),
+    ],
+)
+def test_unconvertible_values_give_fastapi_shaped_422(
+    client: TestClient, url: str, loc: list[str], type_: str, value: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == loc
+    assert error["type"] == type_
+    assert error["input"] == value
+    assert isinstance(error["msg"], str) and error["msg"]
+
+
+def test_missing_required_query_is_reported(client: TestClient) -> None:
+    response = client.get("/required")
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [{"type": "missing", "loc": ["query", "limit"], "msg": "Field required", "input": None}]
+    }
+
+
+def test_all_errors_of_a_request_are_reported_at_once(client: TestClient) -> None:
+    response = client.get("/items/abc?short=maybe")
+    assert [e["loc"] for e in response.json()["detail"]] == [["path", "item_id"], ["query", "short"]]
+
+
+def test_float_and_uuid_paths(client: TestClient) -> None:
+    assert client.get("/floats/2.5").json() == {"value": 2.5}
+    ident = uuid.uuid4()
+    assert client.get(f"/uuids/{ident}").json() == {"ident": str(ident), "version": 4}
+
+
+def test_headers_by_marker_convert_underscores(client: TestClient) -> None:
+    response = client.get("/headers", headers={"User-Agent": "pytest", "X-Token": "t1"})
+    assert response.json() == {"user_agent": "pytest", "x_token": "t1"}
+    assert client.get("/headers").json() == {"user_agent": "none", "x_token": None}
+
+
+def test_query_alias(client: TestClient) -> None:
+    assert client.get("/aliased?item-query=v").json() == {"value": "v"}
+    assert client.get("/aliased").json() == {"value": "default"}
+
+
+def test_request_object_is_injected(client: TestClient) -> None:
+    data = client.get("/request?a=1&b=2").json()
+    assert data["method"] == "GET"
+    assert data["path"] == "/request"
+    assert data["query"] == {"a": "1", "b": "2"}
+    assert data["host"] == "testserver"
+    assert data["client"][0] == "testclient"
+
+
+def test_msgspec_body_is_validated(client: TestClient) -> None:
+    ok = client.post("/items", json={"name": "x", "price": 1.5})
+    assert ok.status_code == 200
+    assert ok.json() == {"name": "x", "price": 1.5, "tags": []}
+    bad = client.post("/items", json={"name": "x", "price": "no"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "price"]
+    missing = client.post("/items", json={"name": "x"})
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "price"]
+    assert missing.json()["detail"][0]["type"] == "missing"
+    invalid = client.post("/items", content=b"{not json", headers={"content-type": "application/json"})
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"][0]["type"] == "json_invalid"
+    empty = client.post("/items")
+    assert empty.status_code == 422
+    assert empty.json()["detail"][0]["type"] == "missing"
+
+
+def test_request_body_and_json(client: TestClient) -> None:
+    assert client.post("/raw", json={"a": 1}).json() == {"body": '{"a": 1}', "json": {"a": 1}}
+
+
+def test_sync_handlers_run_and_may_take_tasks(client: TestClient) -> None:
+    assert client.get("/sync/21").json() == {"n": 42}
+
+
+def test_str_return_is_text_plain(client: TestClient) -> None:
+    response = client.get("/text")
+    assert response.text == "hello"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_unsupported_parameter_type_is_a_readable_registration_error() -> None:
+    app = App()
+
+    class Thing:
+        pass
+
+    with pytest.raises(TypeError, match="parameter 'thing'"):
+        app.get("/x", lambda thing: None) if False else app.get("/x", _takes_thing(Thing))
+
+
+def _takes_thing(cls: type) -> Any:
+    async def handler(thing: cls) -> None:  # type: ignore[valid-type]
+        return None
+
+    handler.__annotations__["thing"] = cls
+    return handler
+
+
+def test_star_args_are_rejected_at_registration() -> None:
+    app = App()
+
+    async def handler(*args: Any) -> None:
+        return None
+
+    with pytest.raises(TypeError, match=r"\*args"):
+        app.get("/x", handler)
+
+
+def test_public_names_are_importable() -> None:
+    for name in zigmund.__all__:
+        assert hasattr(zigmund, name), name
