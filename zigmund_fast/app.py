@@ -42,6 +42,9 @@ class App:
         openapi_url, docs_url: where the OpenAPI JSON and the Swagger UI are
             served; ``None`` disables either.
         threadpool_size: threads for plain ``def`` handlers.
+        max_pending_tasks: queued background tasks (per worker) past which the
+            server stops reading new requests until half of them have run;
+            nothing is dropped and no request is refused for it. 0 disables.
     """
 
     def __init__(
@@ -55,9 +58,12 @@ class App:
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         threadpool_size: int = 40,
+        max_pending_tasks: int = 100_000,
     ) -> None:
         if background_errors not in ("continue", "stop"):
             raise ValueError(f"background_errors must be 'continue' or 'stop', got {background_errors!r}")
+        if max_pending_tasks < 0:
+            raise ValueError("max_pending_tasks must be >= 0")
         if shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must be >= 0")
         self.title = title
@@ -68,6 +74,7 @@ class App:
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.threadpool_size = threadpool_size
+        self.max_pending_tasks = max_pending_tasks
         self.routes: list[Route] = []
         self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
         self._table = RouteTable()

@@ -91,10 +91,23 @@ class TaskRunner:
     # PERF: how many batches one loop iteration may run before yielding to I/O.
     BATCHES_PER_TICK = 512
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, error_strategy: ErrorStrategy = "continue") -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        error_strategy: ErrorStrategy = "continue",
+        max_pending: int = 0,
+        on_pressure: Callable[[bool], None] | None = None,
+    ) -> None:
         if error_strategy not in ("continue", "stop"):
             raise ValueError(f"background_errors must be 'continue' or 'stop', got {error_strategy!r}")
         self.loop = loop
+        # Backpressure: past max_pending queued tasks, on_pressure(True) asks the
+        # server to stop reading requests; on_pressure(False) once half drained.
+        self.max_pending = max_pending
+        self.low_water = max_pending // 2
+        self.on_pressure = on_pressure
+        self.under_pressure = False
         self.error_strategy = error_strategy
         self.ring = TaskRing(1024)
         # Tasks submitted and not yet finished (queued, running, or waiting in a batch).
@@ -111,6 +124,10 @@ class TaskRunner:
         """Queue a request's tasks. Called after its response was written to the transport."""
         self.ring.push(batch)
         self.pending += len(batch._items)
+        if self.max_pending and self.pending >= self.max_pending and not self.under_pressure:
+            self.under_pressure = True
+            if self.on_pressure is not None:
+                self.on_pressure(True)
         if not self._scheduled:
             self._scheduled = True
             self.loop.call_soon(self._drain)
@@ -128,6 +145,13 @@ class TaskRunner:
             self.loop.call_soon(self._drain)
         else:
             self._maybe_idle()
+        self._check_pressure()
+
+    def _check_pressure(self) -> None:
+        if self.under_pressure and self.pending <= self.low_water:
+            self.under_pressure = False
+            if self.on_pressure is not None:
+                self.on_pressure(False)
 
     def _run_batch(self, batch: BackgroundTasks, start: int) -> None:
         items = batch._items
@@ -195,6 +219,7 @@ class TaskRunner:
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._active.pop(task, None)
         self._maybe_idle()
+        self._check_pressure()
 
     def _maybe_idle(self) -> None:
         if self._idle_waiters and self.idle:

@@ -35,6 +35,7 @@ class _State:
         self.limit_request_body = 16 * 1024 * 1024
         self.limit_pipeline = 32
         self.draining = False
+        self.tasks_paused = False
 
 
 class _MemoryTransport(asyncio.Transport):

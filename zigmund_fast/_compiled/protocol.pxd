@@ -26,6 +26,7 @@ cdef class HTTPProtocolCore:
     cdef ConnState conn_state
     cdef bint writing_paused
     cdef bint reading_paused
+    cdef bint tasks_paused
     cdef bint close_after_write
     cdef bint parser_done
     cdef bint in_message

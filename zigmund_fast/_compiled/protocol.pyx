@@ -165,6 +165,8 @@ cdef class HTTPProtocolCore:
         self.state.connections.add(self)
         if self.state.draining:
             self.conn_state = CONN_DRAINING
+        if self.state.tasks_paused:
+            self.pause_for_tasks()
 
     def connection_lost(self, exc):
         """Called by the loop when the connection is closed, by either side."""
@@ -335,7 +337,8 @@ cdef class HTTPProtocolCore:
 
     cdef _process_pipeline(self):
         cdef object request
-        while self.current is None and self.pipeline and not self.writing_paused and not self.close_after_write:
+        while (self.current is None and self.pipeline and not self.writing_paused and not self.tasks_paused
+               and not self.close_after_write):
             if self.conn_state == CONN_CLOSED:
                 return
             request = self.pipeline.popleft()
@@ -430,11 +433,26 @@ cdef class HTTPProtocolCore:
             self.transport.pause_reading()
 
     cdef _resume_reading(self):
+        if self.tasks_paused:
+            return
         if self.reading_paused and self.conn_state != CONN_CLOSED:
             self.reading_paused = False
             self.transport.resume_reading()
 
     # Called by the server
+
+    def pause_for_tasks(self):
+        """Called when the background-task queue is over its bound: read no new requests."""
+        self.tasks_paused = True
+        self._pause_reading()
+
+    def resume_for_tasks(self):
+        """Called when the background-task queue drained below its low-water mark."""
+        self.tasks_paused = False
+        if not self.writing_paused and len(self.pipeline) <= self.limit_pipeline:
+            self._resume_reading()
+        self._process_pipeline()
+        self._flush()
 
     def check_timeouts(self, double now, double keep_alive, double head_timeout):
         """Called by the server's periodic sweep: close idle connections, cut off slow request heads."""

@@ -40,6 +40,7 @@ class ServerState:
         self.limit_request_body = config.limit_request_body
         self.limit_pipeline = config.limit_pipeline
         self.draining = False
+        self.tasks_paused = False
 
 
 class Server:
@@ -66,7 +67,10 @@ class Server:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         app = self.config.app
-        self.runner = TaskRunner(loop, error_strategy=app.background_errors)
+        self.runner = TaskRunner(
+            loop, error_strategy=app.background_errors, max_pending=app.max_pending_tasks,
+            on_pressure=self._on_task_pressure,
+        )
         self.state = state = ServerState(self.config, loop, self.runner)
         self._exit = asyncio.Event()
 
@@ -82,6 +86,18 @@ class Server:
             )
         self.port = self._server.sockets[0].getsockname()[1]
         self._sweeper = loop.call_later(SWEEP_INTERVAL, self._sweep)
+
+    def _on_task_pressure(self, high: bool) -> None:
+        """Called by the runner when queued tasks cross max_pending_tasks (high) or its low-water mark."""
+        assert self.state is not None
+        self.state.tasks_paused = high
+        if high:
+            logger.warning("%d background tasks queued: pausing reads until they drain", self.runner.pending)
+        for connection in list(self.state.connections):
+            if high:
+                connection.pause_for_tasks()
+            else:
+                connection.resume_for_tasks()
 
     def _sweep(self) -> None:
         """Called by the loop every SWEEP_INTERVAL: close idle keep-alive connections."""
