@@ -6,15 +6,17 @@ import asyncio
 import contextvars
 import functools
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import msgspec
 
-from zigmund_fast.background import ErrorStrategy
+from zigmund_fast.background import ErrorStrategy, check_strategy
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
 from zigmund_fast.injection import build_plan
+from zigmund_fast.observability import Observer, request_id_from
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, raw_response
 from zigmund_fast.routing import Route, RouteTable, allowed_methods, compile_path
@@ -36,7 +38,8 @@ class App:
     Parameters:
         title, version, description: shown in the OpenAPI document.
         background_errors: ``"continue"`` (default) runs a request's remaining
-            tasks after one fails; ``"stop"`` skips them (both are logged).
+            tasks after one fails; ``"stop"`` skips them (both are logged); or a
+            callable ``(TaskInfo, exc) -> "continue" | "stop"``. Routes may override it.
         shutdown_timeout: seconds a graceful shutdown may spend finishing
             requests and queued background tasks.
         openapi_url, docs_url: where the OpenAPI JSON and the Swagger UI are
@@ -45,6 +48,10 @@ class App:
         max_pending_tasks: queued background tasks (per worker) past which the
             server stops reading new requests until half of them have run;
             nothing is dropped and no request is refused for it. 0 disables.
+        request_ids: give every request an id (a well-formed ``X-Request-ID``
+            is kept, otherwise one is generated), echo it in the response's
+            ``x-request-id`` and carry it on every event. ``None`` (default):
+            on as soon as a sink is attached.
     """
 
     def __init__(
@@ -59,9 +66,9 @@ class App:
         docs_url: str | None = "/docs",
         threadpool_size: int = 40,
         max_pending_tasks: int = 100_000,
+        request_ids: bool | None = None,
     ) -> None:
-        if background_errors not in ("continue", "stop"):
-            raise ValueError(f"background_errors must be 'continue' or 'stop', got {background_errors!r}")
+        check_strategy(background_errors)
         if max_pending_tasks < 0:
             raise ValueError("max_pending_tasks must be >= 0")
         if shutdown_timeout < 0:
@@ -75,6 +82,9 @@ class App:
         self.docs_url = docs_url
         self.threadpool_size = threadpool_size
         self.max_pending_tasks = max_pending_tasks
+        self.request_ids = request_ids
+        self.observer = Observer()
+        self._observing = bool(request_ids)
         self.routes: list[Route] = []
         self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
         self._table = RouteTable()
@@ -99,8 +109,11 @@ class App:
         operation_id: str | None = None,
         deprecated: bool = False,
         name: str | None = None,
+        background_errors: ErrorStrategy | None = None,
     ) -> Route:
         """Register ``endpoint`` for ``methods`` on ``path``; its injection plan is built here, once."""
+        if background_errors is not None:
+            check_strategy(background_errors)
         if not callable(endpoint):
             raise TypeError(f"handler for {path!r} must be callable, got {endpoint!r}")
         upper = tuple(m.upper() for m in methods)
@@ -109,7 +122,7 @@ class App:
         route = Route(
             path, upper, endpoint, plan, summary=summary, description=description, tags=tags,
             status_code=status_code, include_in_schema=include_in_schema, operation_id=operation_id,
-            deprecated=deprecated, name=name,
+            deprecated=deprecated, name=name, options={"background_errors": background_errors},
         )
         route.handle = self._build_handle(route)
         self._table.add(route)
@@ -155,6 +168,16 @@ class App:
     def options(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
         return self._route_method("OPTIONS")(path, handler, **options)
 
+    def add_sink(self, sink: Any) -> None:
+        """Send every observability event to ``sink`` (a callable, or an object with ``emit(event)``)."""
+        self.observer.add(sink)
+        self._observing = self.observing
+
+    @property
+    def observing(self) -> bool:
+        """Whether requests get ids and events (decided when a server or TestClient starts)."""
+        return self.request_ids if self.request_ids is not None else self.observer.enabled
+
     def exception_handler(self, exc_class: type[BaseException], handler: ExceptionHandler | None = None) -> Any:
         """Register ``handler(request, exc) -> Response`` for ``exc_class``: call form or decorator."""
         if handler is not None:
@@ -187,13 +210,39 @@ class App:
         if raw_params is not None:
             request.path_params = raw_params
         request.route = route
+        if self._observing:
+            self._start_observing(request)
         return route.handle(request)
+
+    def _start_observing(self, request: Request) -> None:
+        request.request_id = request_id_from(request.headers.get("x-request-id"))
+        request.started = time.monotonic()
+        if self.observer.enabled:
+            self.observer.emit("request.start", request.request_id, method=request.method, path=request.path)
+
+    def stamp_response(self, request: Request, response: Response) -> None:
+        """Called by the protocol, while observing, just before a response is encoded."""
+        if request.request_id is not None:
+            response.headers["x-request-id"] = request.request_id
+        request.status = response.status_code
+
+    def responses_written(self, requests: list[Request]) -> None:
+        """Called by the protocol, while observing, once these requests' responses were written."""
+        if not self.observer.enabled:
+            return
+        now = time.monotonic()
+        for request in requests:
+            route = request.route.path if request.route is not None else None
+            self.observer.emit("request.end", request.request_id, method=request.method, route=route,
+                               status=request.status, duration=now - request.started if request.started else 0.0)
 
     def _build_handle(self, route: Route) -> Callable[[Request], Any]:
         endpoint = route.endpoint
         extractors = route.plan.extractors
         status_code = route.status_code
         on_error = self.error_response
+        route_path = route.path
+        route_strategy = route.options.get("background_errors")
 
         def to_response(value: Any) -> Response:
             if isinstance(value, Response):
@@ -213,6 +262,11 @@ class App:
                     request.background = response.background
                 elif request.background is not response.background:
                     request.background.extend(response.background)
+            tasks = request.background
+            if tasks is not None:
+                tasks.route = route_path
+                tasks.request_id = request.request_id
+                tasks.strategy = route_strategy
             return response
 
         def collect(request: Request) -> dict[str, Any] | RequestValidationError:
@@ -280,11 +334,14 @@ class App:
     def error_response(self, request: Request, exc: BaseException) -> Response:
         """The response for an exception raised while handling ``request``; its queued tasks are dropped."""
         if request.background:
+            names = request.background.names()
             logger.debug(
                 "handler for %s %s raised %s; discarding %d background task(s): %s",
-                request.method, request.path, type(exc).__name__, len(request.background),
-                ", ".join(request.background.names()),
+                request.method, request.path, type(exc).__name__, len(names), ", ".join(names),
             )
+            if self.observer.enabled:
+                route = request.route.path if request.route is not None else None
+                self.observer.emit("tasks.discarded", request.request_id, route=route, count=len(names), tasks=names)
         request.background = None
         for cls in type(exc).__mro__:
             handler = self.exception_handlers.get(cls)  # type: ignore[arg-type]

@@ -127,6 +127,9 @@ class Request:
         "background",
         "_headers",
         "_query",
+        "request_id",
+        "started",
+        "status",
     )
 
     def __init__(
@@ -155,6 +158,10 @@ class Request:
         self.background: BackgroundTasks | None = None
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
+        # Set only while observability is on (a sink is attached or request_ids=True).
+        self.request_id: str | None = None
+        self.started = 0.0
+        self.status = 0
 
     @property
     def headers(self) -> Headers:

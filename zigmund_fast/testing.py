@@ -36,6 +36,9 @@ class _State:
         self.limit_pipeline = 32
         self.draining = False
         self.tasks_paused = False
+        self.observe = app._observing
+        self.stamp_response = app.stamp_response
+        self.responses_written = app.responses_written
 
 
 class _MemoryTransport(asyncio.Transport):
@@ -129,7 +132,7 @@ class TestClient:
         self.app = app
         self.host = urlsplit(base_url).netloc or "testserver"
         self.loop = uvloop.new_event_loop()
-        self.runner = TaskRunner(self.loop, error_strategy=app.background_errors)
+        self.runner = TaskRunner(self.loop, error_strategy=app.background_errors, observer=app.observer)
         self._state = _State(app, self.loop, self.runner)
 
     def request(
@@ -208,6 +211,7 @@ class TestClient:
             if executor is not None:
                 executor.shutdown(wait=True)
                 self.app._executor = None
+            self.runner.close()
             self.loop.close()
 
     def __enter__(self) -> TestClient:

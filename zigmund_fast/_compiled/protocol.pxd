@@ -14,6 +14,7 @@ cdef class HTTPProtocolCore:
     cdef Py_ssize_t limit_head
     cdef Py_ssize_t limit_body
     cdef Py_ssize_t limit_pipeline
+    cdef bint observe
 
     # Per-connection state
     cdef object transport
@@ -23,6 +24,7 @@ cdef class HTTPProtocolCore:
     cdef object current
     cdef list out
     cdef list out_batches
+    cdef list out_observed
     cdef ConnState conn_state
     cdef bint writing_paused
     cdef bint reading_paused

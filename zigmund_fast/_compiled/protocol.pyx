@@ -143,6 +143,8 @@ cdef class HTTPProtocolCore:
         self.limit_head = state.limit_request_head
         self.limit_body = state.limit_request_body
         self.limit_pipeline = state.limit_pipeline
+        self.observe = state.observe
+        self.out_observed = []
         self.pipeline = deque()
         self.current = None
         self.out = []
@@ -382,6 +384,9 @@ cdef class HTTPProtocolCore:
 
     cdef _write_response(self, object request, object response):
         keep_alive = request.keep_alive and not self.close_after_write
+        if self.observe:
+            self.state.stamp_response(request, response)
+            self.out_observed.append(request)
         self.out.append(encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0"))
         if request.background:
             self.out_batches.append(request.background)
@@ -398,6 +403,9 @@ cdef class HTTPProtocolCore:
                 self.transport.write(out[0] if len(out) == 1 else b"".join(out))
                 self.last_activity = monotonic()
             self.out = []
+        if self.out_observed:
+            observed, self.out_observed = self.out_observed, []
+            self.state.responses_written(observed)
         if self.out_batches:
             batches, self.out_batches = self.out_batches, []
             for batch in batches:

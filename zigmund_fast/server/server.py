@@ -32,6 +32,7 @@ class ServerState:
     """What every connection of one server shares (read by the compiled protocol)."""
 
     def __init__(self, config: Config, loop: asyncio.AbstractEventLoop, runner: TaskRunner) -> None:
+        app = config.app
         self.loop = loop
         self.app_call = config.app.dispatch
         self.runner = runner
@@ -41,6 +42,9 @@ class ServerState:
         self.limit_pipeline = config.limit_pipeline
         self.draining = False
         self.tasks_paused = False
+        self.observe = app._observing
+        self.stamp_response = app.stamp_response
+        self.responses_written = app.responses_written
 
 
 class Server:
@@ -69,7 +73,7 @@ class Server:
         app = self.config.app
         self.runner = TaskRunner(
             loop, error_strategy=app.background_errors, max_pending=app.max_pending_tasks,
-            on_pressure=self._on_task_pressure,
+            on_pressure=self._on_task_pressure, observer=app.observer,
         )
         self.state = state = ServerState(self.config, loop, self.runner)
         self._exit = asyncio.Event()
@@ -139,7 +143,7 @@ class Server:
 
     async def shutdown(self) -> int:
         assert self.state is not None and self.runner is not None and self._server is not None
-        state, runner = self.state, self.runner
+        state, runner, app = self.state, self.runner, self.config.app
         timeout = self.config.timeout_graceful_shutdown
         if timeout is None:
             timeout = self.config.app.shutdown_timeout
@@ -168,6 +172,10 @@ class Server:
         logger.info("background tasks: %d pending at shutdown, %d run during the drain, %d not run",
                     pending_before, ran, len(leftovers))
         self.drain_report = (pending_before, ran, len(leftovers))
+        if app.observer.enabled:
+            app.observer.emit("shutdown.drain", None, pending=pending_before, run=ran, left_over=len(leftovers),
+                              left_over_tasks=leftovers)
+        runner.close()
         for connection in list(state.connections):
             connection.transport.close()
         if self._sweeper is not None:

@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 
+from zigmund_fast.observability import reset_request_id_prefix
 from zigmund_fast.server.config import Config
 from zigmund_fast.server.server import Server
 
@@ -64,6 +65,7 @@ class Supervisor:
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                reset_request_id_prefix()
                 code = Server(self.config).run()
             except BaseException:
                 logger.exception("worker %d crashed", os.getpid())

@@ -1,0 +1,201 @@
+"""Observability sinks: the events of a request and its tasks, their order, request ids, sink failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zigmund_fast import App, BackgroundTasks, HTTPException
+from zigmund_fast.observability import Event, JSONLinesSink, MemorySink
+from zigmund_fast.testing import TestClient
+
+
+def ok_task() -> None:
+    return None
+
+
+def failing_task() -> None:
+    raise ValueError("task exploded")
+
+
+async def async_task() -> None:
+    await asyncio.sleep(0.01)
+
+
+def three_task_app(sink: Any, **settings: Any) -> App:
+    app = App(**settings)
+    app.add_sink(sink)
+
+    @app.post("/jobs/{job}")
+    async def jobs(job: int, tasks: BackgroundTasks) -> dict[str, int]:
+        tasks.add(ok_task)
+        tasks.add(failing_task)
+        tasks.add(async_task)
+        return {"job": job}
+
+    @app.post("/raises")
+    async def raises(tasks: BackgroundTasks) -> None:
+        tasks.add(ok_task)
+        tasks.add(ok_task)
+        raise HTTPException(409, "no")
+
+    return app
+
+
+def test_events_of_a_request_with_three_tasks_one_failing_in_order() -> None:
+    sink = MemorySink()
+    with TestClient(three_task_app(sink)) as client:
+        response = client.post("/jobs/7", headers={"x-request-id": "req-abc"})
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "req-abc"
+    events = [e for e in sink.events if e.request_id == "req-abc"]
+    assert [(e.kind, e.data.get("task"), e.data.get("outcome")) for e in events] == [
+        ("request.start", None, None),
+        ("request.end", None, None),
+        ("task.queued", "ok_task", None),
+        ("task.queued", "failing_task", None),
+        ("task.queued", "async_task", None),
+        ("task.start", "ok_task", None),
+        ("task.end", "ok_task", "ok"),
+        ("task.start", "failing_task", None),
+        ("task.error", "failing_task", None),
+        ("task.end", "failing_task", "error"),
+        ("task.start", "async_task", None),
+        ("task.end", "async_task", "ok"),
+    ]
+    end = events[1]
+    assert end["route"] == "/jobs/{job}" and end["status"] == 200 and end["method"] == "POST"
+    assert end["duration"] >= 0
+    error = next(e for e in events if e.kind == "task.error")
+    assert error["exc_type"] == "ValueError" and error["message"] == "task exploded"
+    assert "Traceback" in error["traceback"] and "task exploded" in error["traceback"]
+    assert events[2]["queue_depth"] >= 1 and events[2]["route"] == "/jobs/{job}"
+    timestamps = [e.timestamp for e in events]
+    assert timestamps == sorted(timestamps)
+    assert all(isinstance(e, Event) for e in events)
+
+
+def test_stop_strategy_reports_skipped_tasks() -> None:
+    sink = MemorySink()
+    with TestClient(three_task_app(sink, background_errors="stop")) as client:
+        client.post("/jobs/1", headers={"x-request-id": "r1"})
+    outcomes = [(e.data["task"], e.data["outcome"]) for e in sink.of_kind("task.end")]
+    assert outcomes == [("ok_task", "ok"), ("failing_task", "error"), ("async_task", "skipped")]
+
+
+def test_discarded_tasks_are_reported_when_the_handler_raises() -> None:
+    sink = MemorySink()
+    with TestClient(three_task_app(sink)) as client:
+        response = client.post("/raises")
+    assert response.status_code == 409
+    (discarded,) = sink.of_kind("tasks.discarded")
+    assert discarded["count"] == 2 and discarded["tasks"] == ["ok_task", "ok_task"]
+    assert not sink.of_kind("task.start")
+
+
+def test_request_ids_are_generated_when_missing_or_malformed() -> None:
+    sink = MemorySink()
+    with TestClient(three_task_app(sink)) as client:
+        first = client.post("/jobs/1").headers["x-request-id"]
+        second = client.post("/jobs/2", headers={"x-request-id": "bad id with spaces"}).headers["x-request-id"]
+    assert first and second and first != second and " " not in second
+    assert {e.request_id for e in sink.events} == {first, second}
+
+
+def test_no_ids_and_no_header_without_sinks() -> None:
+    app = App()
+    app.get("/", lambda: {"ok": True})
+    with TestClient(app) as client:
+        assert client.get("/").headers.get("x-request-id") is None
+
+
+def test_request_ids_can_be_forced_on_without_sinks() -> None:
+    app = App(request_ids=True)
+    app.get("/", lambda: {"ok": True})
+    with TestClient(app) as client:
+        assert client.get("/", headers={"X-Request-ID": "abc-1"}).headers["x-request-id"] == "abc-1"
+
+
+def test_a_failing_sink_is_logged_once_and_breaks_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(event: Event) -> None:
+        raise RuntimeError("sink down")
+
+    good = MemorySink()
+    app = three_task_app(broken)
+    app.add_sink(good)
+    with caplog.at_level(logging.ERROR, logger="zigmund_fast"), TestClient(app) as client:
+        assert client.post("/jobs/1").status_code == 200
+        assert client.post("/jobs/2").status_code == 200
+    sink_errors = [r for r in caplog.records if "sink" in r.getMessage()]
+    assert len(sink_errors) == 1
+    assert len(good.of_kind("task.end")) == 6
+
+
+def test_object_sinks_with_emit_and_bad_sinks() -> None:
+    class Collector:
+        def __init__(self) -> None:
+            self.kinds: list[str] = []
+
+        def emit(self, event: Event) -> None:
+            self.kinds.append(event.kind)
+
+    collector = Collector()
+    app = App()
+    app.add_sink(collector)
+    app.get("/", lambda: 1)
+    with TestClient(app) as client:
+        client.get("/")
+    assert collector.kinds == ["request.start", "request.end"]
+    with pytest.raises(TypeError):
+        app.add_sink(42)
+
+
+def test_json_lines_sink_writes_one_object_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    sink = JSONLinesSink(path)
+    with TestClient(three_task_app(sink)) as client:
+        client.post("/jobs/3", headers={"x-request-id": "j3"})
+    sink.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["kind"] for line in lines][:3] == ["request.start", "request.end", "task.queued"]
+    assert all(line["request_id"] == "j3" for line in lines)
+    assert len(lines) == 12
+
+
+def test_sink_sees_task_events_only_after_the_response_is_written(serve: Any) -> None:
+    """Over a real socket: the client has the full response before any task.* event exists."""
+    sink = MemorySink()
+    release = asyncio.Event()
+    app = App()
+    app.add_sink(sink)
+
+    async def waits() -> None:
+        await release.wait()
+
+    @app.post("/slow-task")
+    async def slow_task(tasks: BackgroundTasks) -> dict[str, bool]:
+        tasks.add(waits)
+        return {"queued": True}
+
+    server = serve(app)
+    from tests.conftest import read_response
+
+    with server.connect() as sock:
+        sock.sendall(b"POST /slow-task HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        response = read_response(sock)
+    assert response.status == 200
+    kinds = server.call(lambda: [e.kind for e in sink.events])
+    assert "task.end" not in kinds
+    server.call(release.set)
+    server.call(lambda: None)
+    for _ in range(100):
+        if "task.end" in server.call(lambda: [e.kind for e in sink.events]):
+            break
+        asyncio.run(asyncio.sleep(0.02))
+    kinds = server.call(lambda: [e.kind for e in sink.events])
+    assert kinds.index("request.end") < kinds.index("task.queued") < kinds.index("task.start") < kinds.index("task.end")

@@ -1,0 +1,141 @@
+"""Observability: events for requests and background tasks, and the sinks that receive them.
+
+A sink is a callable taking one ``Event``, or an object with ``emit(event)``.
+Sinks are called on the event loop, in the order added. A sink that raises is
+logged (once per sink) and otherwise ignored: it never breaks a request or a
+task. With no sink attached nothing is built or called.
+
+Event kinds and their ``data`` keys:
+
+- ``request.start``: method, path
+- ``request.end``: method, route, status, duration (seconds), emitted once the
+  response was written to the transport
+- ``task.queued``: task, route, queue_depth (tasks queued in this process)
+- ``task.start``: task, route
+- ``task.end``: task, route, duration, outcome (``ok`` / ``error`` / ``skipped``)
+- ``task.error``: task, route, exc_type, message, traceback
+- ``tasks.discarded``: route, count, tasks (the handler raised)
+- ``shutdown.drain``: pending, run, left_over, left_over_tasks
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import IO, Any
+
+logger = logging.getLogger("zigmund_fast.observability")
+
+Sink = Callable[["Event"], Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened. ``timestamp`` is ``time.monotonic()``; ``wall_time`` is ``time.time()``."""
+
+    kind: str
+    timestamp: float
+    wall_time: float
+    request_id: str | None
+    data: Mapping[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "time": self.wall_time, "monotonic": self.timestamp,
+                "request_id": self.request_id, **self.data}
+
+
+class Observer:
+    """Fans events out to the sinks; ``enabled`` is False while there are none."""
+
+    def __init__(self) -> None:
+        self._sinks: list[Callable[[Event], Any]] = []
+        self._broken: set[int] = set()
+        self.enabled = False
+
+    def add(self, sink: Any) -> None:
+        emit = getattr(sink, "emit", None)
+        target = emit if callable(emit) else sink
+        if not callable(target):
+            raise TypeError(f"a sink must be callable or have an emit(event) method, got {sink!r}")
+        self._sinks.append(target)
+        self.enabled = True
+
+    def emit(self, kind: str, request_id: str | None, **data: Any) -> None:
+        event = Event(kind, time.monotonic(), time.time(), request_id, MappingProxyType(data))
+        for sink in self._sinks:
+            try:
+                sink(event)
+            except Exception:
+                if id(sink) not in self._broken:
+                    self._broken.add(id(sink))
+                    logger.exception("observability sink %r failed (further failures of it are not logged)", sink)
+
+
+class MemorySink:
+    """Keeps every event in a list (thread-safe); for tests."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def kinds(self, request_id: str | None = None) -> list[str]:
+        return [e.kind for e in self.events if request_id is None or e.request_id == request_id]
+
+    def of_kind(self, kind: str) -> list[Event]:
+        return [e for e in self.events if e.kind == kind]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.events.clear()
+
+
+class JSONLinesSink:
+    """Writes one JSON object per event and line, to stderr or a file (appending)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._path = path
+        self._file: IO[str] = open(path, "a", buffering=1, encoding="utf-8") if path is not None else sys.stderr
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        line = json.dumps(event.to_dict(), default=str, separators=(",", ":"))
+        with self._lock:
+            self._file.write(line + "\n")
+
+    def close(self) -> None:
+        if self._path is not None:
+            self._file.close()
+
+
+# Request ids: a well-formed incoming X-Request-ID is kept, anything else is replaced.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_counter = itertools.count(1)
+_prefix = f"{os.getpid():x}-{int(time.time()):x}"
+
+
+def request_id_from(header_value: str | None) -> str:
+    if header_value is not None and _REQUEST_ID.fullmatch(header_value):
+        return header_value
+    return f"{_prefix}-{next(_counter):x}"
+
+
+def reset_request_id_prefix() -> None:
+    """Called in a freshly forked worker so its ids differ from its siblings'."""
+    global _prefix
+    _prefix = f"{os.getpid():x}-{int(time.time()):x}"
