@@ -386,17 +386,20 @@ class App:
             return Response.html(swagger_ui_html(openapi_url=openapi_url, title=f"{self.title} - Swagger UI",
                                                  assets_url=assets_url))
 
-        async def docs_asset(name: str) -> Response:
-            from zigmund_fast.openapi import read_docs_asset
-
-            asset = read_docs_asset(name)
-            if asset is None:
-                raise HTTPException(404)
-            body, media_type = asset
-            return Response(body, 200, {"cache-control": "public, max-age=86400"}, media_type)
-
         self.add_route(docs_url, swagger_ui, include_in_schema=False)
-        self.add_route(assets_url + "/{name}", docs_asset, include_in_schema=False)
+        from zigmund_fast.openapi import DOCS_ASSETS, read_docs_asset
+
+        # NOTE: one static route per asset, so docs never cost a regex match on other paths.
+        def asset_handler(name: str) -> Callable[[], Any]:
+            async def docs_asset() -> Response:
+                body, media_type = read_docs_asset(name)  # type: ignore[misc]
+                return Response(body, 200, {"cache-control": "public, max-age=86400"}, media_type)
+
+            return docs_asset
+
+        for asset_name in DOCS_ASSETS:
+            self.add_route(f"{assets_url}/{asset_name}", asset_handler(asset_name), include_in_schema=False,
+                           name=f"docs_asset_{asset_name}")
 
     # Serving
 
