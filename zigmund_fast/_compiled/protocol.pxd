@@ -23,6 +23,7 @@ cdef class HTTPProtocolCore:
     cdef object pipeline
     cdef object current
     cdef list out
+    cdef Py_ssize_t out_size
     cdef list out_batches
     cdef list out_observed
     cdef ConnState conn_state

@@ -44,6 +44,8 @@ cdef bytes CLOSE_HEADER = b"connection: close\r\n"
 cdef bytes KEEP_ALIVE_HEADER = b"connection: keep-alive\r\n"
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes CRLF = b"\r\n"
+# Pending response bytes past which they are written before the next request is dispatched.
+cdef Py_ssize_t HIGH_WATER_LIMIT = 65536
 # PERF: "content-length: N\r\n" for small bodies, built on first use.
 cdef Py_ssize_t CL_CACHE_SIZE = 16384
 cdef list CL_CACHE = [None] * CL_CACHE_SIZE
@@ -359,6 +361,11 @@ cdef class HTTPProtocolCore:
                 result.add_done_callback(self._on_response_ready)
                 return
             self._write_response(request, result)
+            if self.out_size >= HIGH_WATER_LIMIT:
+                # NOTE: write now so that a client that does not read makes the transport
+                # call pause_writing, which stops this loop; one write per data_received
+                # is only for responses that fit in the transport's buffer.
+                self._flush()
         if self.reading_paused and not self.writing_paused and len(self.pipeline) <= self.limit_pipeline:
             self._resume_reading()
         if self.continue_pending and self.current is None and not self.pipeline and self.in_message:
@@ -387,7 +394,9 @@ cdef class HTTPProtocolCore:
         if self.observe:
             self.state.stamp_response(request, response)
             self.out_observed.append(request)
-        self.out.append(encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0"))
+        data = encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0")
+        self.out.append(data)
+        self.out_size += len(data)
         if request.background:
             self.out_batches.append(request.background)
         self.current = None
@@ -399,10 +408,11 @@ cdef class HTTPProtocolCore:
         """Write what is pending in one call, then hand the answered requests' tasks to the runner."""
         cdef list out = self.out
         if out:
+            self.out = []
+            self.out_size = 0
             if self.conn_state != CONN_CLOSED:
                 self.transport.write(out[0] if len(out) == 1 else b"".join(out))
                 self.last_activity = monotonic()
-            self.out = []
         if self.out_observed:
             observed, self.out_observed = self.out_observed, []
             self.state.responses_written(observed)
