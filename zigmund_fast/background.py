@@ -193,6 +193,7 @@ class TaskRunner:
         self.ring = TaskRing(1024)
         # Tasks submitted and not yet finished (queued, running, or waiting in a batch).
         self.pending = 0
+        self.peak_pending = 0
         self.queued_total = 0
         self.succeeded = 0
         self.failed = 0
@@ -208,6 +209,8 @@ class TaskRunner:
         count = len(batch._items)
         self.pending += count
         self.queued_total += count
+        if self.pending > self.peak_pending:
+            self.peak_pending = self.pending
         if self.observer is not None:
             for item in batch._items:
                 self.observer.emit("task.queued", batch.request_id, task=task_name(item.func), route=batch.route,

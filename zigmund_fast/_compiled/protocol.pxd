@@ -10,7 +10,9 @@ cdef class HTTPProtocolCore:
     cdef object state
     cdef object loop
     cdef object app_call
+    cdef object runner
     cdef object runner_submit
+    cdef Py_ssize_t max_pending
     cdef Py_ssize_t limit_head
     cdef Py_ssize_t limit_body
     cdef Py_ssize_t limit_pipeline
@@ -25,6 +27,7 @@ cdef class HTTPProtocolCore:
     cdef list out
     cdef Py_ssize_t out_size
     cdef list out_batches
+    cdef Py_ssize_t out_tasks
     cdef list out_observed
     cdef ConnState conn_state
     cdef bint writing_paused

@@ -141,7 +141,9 @@ cdef class HTTPProtocolCore:
         self.state = state
         self.loop = state.loop
         self.app_call = state.app_call
+        self.runner = state.runner
         self.runner_submit = state.runner.submit
+        self.max_pending = state.runner.max_pending
         self.limit_head = state.limit_request_head
         self.limit_body = state.limit_request_body
         self.limit_pipeline = state.limit_pipeline
@@ -361,10 +363,13 @@ cdef class HTTPProtocolCore:
                 result.add_done_callback(self._on_response_ready)
                 return
             self._write_response(request, result)
-            if self.out_size >= HIGH_WATER_LIMIT:
+            if self.out_size >= HIGH_WATER_LIMIT or (
+                self.out_tasks and self.max_pending and self.runner.pending + self.out_tasks >= self.max_pending
+            ):
                 # NOTE: write now so that a client that does not read makes the transport
-                # call pause_writing, which stops this loop; one write per data_received
-                # is only for responses that fit in the transport's buffer.
+                # call pause_writing, and so that the runner sees the tasks and can call
+                # for backpressure; either stops this loop. One write per data_received is
+                # only for responses that fit in the transport's buffer.
                 self._flush()
         if self.reading_paused and not self.writing_paused and len(self.pipeline) <= self.limit_pipeline:
             self._resume_reading()
@@ -399,6 +404,7 @@ cdef class HTTPProtocolCore:
         self.out_size += len(data)
         if request.background:
             self.out_batches.append(request.background)
+            self.out_tasks += len(request.background)
         self.current = None
         if not keep_alive:
             self.close_after_write = True
@@ -418,6 +424,7 @@ cdef class HTTPProtocolCore:
             self.state.responses_written(observed)
         if self.out_batches:
             batches, self.out_batches = self.out_batches, []
+            self.out_tasks = 0
             for batch in batches:
                 self.runner_submit(batch)
         if self.close_after_write and self.current is None and self.conn_state != CONN_CLOSED:
