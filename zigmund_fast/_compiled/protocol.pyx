@@ -351,8 +351,6 @@ cdef class HTTPProtocolCore:
             if type(request) is ParseFailure:
                 self._fail((<object>request).status, (<object>request).message)
                 return
-            if self.conn_state == CONN_DRAINING:
-                request.keep_alive = False
             self.current = request
             try:
                 result = self.app_call(request)
@@ -395,7 +393,7 @@ cdef class HTTPProtocolCore:
         self._flush()
 
     cdef _write_response(self, object request, object response):
-        keep_alive = request.keep_alive and not self.close_after_write
+        keep_alive = request.keep_alive and not self.close_after_write and self.conn_state == CONN_OPEN
         if self.observe:
             self.state.stamp_response(request, response)
             self.out_observed.append(request)
