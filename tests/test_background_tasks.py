@@ -394,3 +394,43 @@ def test_testclient_returns_after_tasks_ran() -> None:
     with TestClient(app) as client:
         client.post("/c")
         assert counter == [10]
+
+
+def test_fifty_thousand_requests_every_task_counted(serve: Any) -> None:
+    """A load over real sockets: tasks succeeded == requests served, exactly."""
+    app = App()
+
+    def note() -> None:
+        return None
+
+    @app.post("/tutorial/background-tasks/notifications")
+    async def queue(tasks: BackgroundTasks) -> dict[str, bool]:
+        tasks.add(note)
+        return {"queued": True}
+
+    server = serve(app)
+    request = POST % b"/tutorial/background-tasks/notifications"
+    served = 0
+    connections = [server.connect(timeout=30) for _ in range(8)]
+    try:
+        for _ in range(25):  # 25 rounds x 8 connections x 250 pipelined requests = 50,000
+            for sock in connections:
+                sock.sendall(request * 250)
+            for sock in connections:
+                buffer = bytearray()
+                received = b""
+                while received.count(b"HTTP/1.1 200 OK") < 250:
+                    chunk = sock.recv(1 << 20)
+                    assert chunk, "server closed the connection"
+                    received += chunk
+                assert received.count(b"HTTP/1.1 200 OK") == 250 and not buffer
+                served += 250
+    finally:
+        for sock in connections:
+            sock.close()
+    runner = server.server.runner
+    deadline = time.monotonic() + 10
+    while server.call(lambda: runner.succeeded) < served and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert served == 50_000
+    assert server.call(lambda: (runner.succeeded, runner.failed, runner.pending)) == (served, 0, 0)

@@ -16,6 +16,7 @@ import msgspec
 from zigmund_fast.background import ErrorStrategy, check_strategy
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
 from zigmund_fast.injection import build_plan
+from zigmund_fast.metrics import Metrics
 from zigmund_fast.observability import Observer, request_id_from
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, raw_response
@@ -52,6 +53,8 @@ class App:
             is kept, otherwise one is generated), echo it in the response's
             ``x-request-id`` and carry it on every event. ``None`` (default):
             on as soon as a sink is attached.
+        metrics_path: serve Prometheus metrics there (e.g. ``"/metrics"``);
+            off by default. Summed across workers with ``--workers N``.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class App:
         threadpool_size: int = 40,
         max_pending_tasks: int = 100_000,
         request_ids: bool | None = None,
+        metrics_path: str | None = None,
     ) -> None:
         check_strategy(background_errors)
         if max_pending_tasks < 0:
@@ -92,6 +96,9 @@ class App:
         self._executor: ThreadPoolExecutor | None = None
         self._openapi_cache: bytes | None = None
         self._add_docs_routes()
+        self.metrics: Metrics | None = None
+        if metrics_path is not None:
+            self._add_metrics_route(metrics_path)
 
     # Registration
 
@@ -357,6 +364,15 @@ class App:
             return Response.json({"detail": exc.errors()}, 422)
         logger.error("unhandled exception in %s %s", request.method, request.path, exc_info=exc)
         return Response(_SERVER_ERROR_BODY, 500, None, "application/json")
+
+    def _add_metrics_route(self, path: str) -> None:
+        self.metrics = metrics = Metrics()
+        self.add_sink(metrics)
+
+        async def prometheus_metrics() -> Response:
+            return Response(metrics.collect(), 200, None, "text/plain; version=0.0.4; charset=utf-8")
+
+        self.add_route(path, prometheus_metrics, include_in_schema=False)
 
     # OpenAPI and docs
 

@@ -134,6 +134,8 @@ class TestClient:
         self.loop = uvloop.new_event_loop()
         self.runner = TaskRunner(self.loop, error_strategy=app.background_errors, observer=app.observer)
         self._state = _State(app, self.loop, self.runner)
+        if app.metrics is not None:
+            app.metrics.runner = self.runner
 
     def request(
         self,

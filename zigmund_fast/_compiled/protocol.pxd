@@ -46,6 +46,9 @@ cdef class HTTPProtocolCore:
     cdef bytes url
     cdef list headers
     cdef Py_ssize_t head_size
+    cdef Py_ssize_t head_unparsed
+    cdef bint began_in_chunk
+    cdef Py_ssize_t completed_in_chunk
     cdef list body_chunks
     cdef Py_ssize_t body_size
     cdef int error_status

@@ -190,13 +190,16 @@ cdef class HTTPProtocolCore:
         self.out = []
 
     def eof_received(self):
-        """Called when the peer half-closes; answer what was parsed, then close."""
+        """Called when the peer half-closes: answer every request already parsed, then close."""
         if self.conn_state == CONN_LINGERING:
             self.transport.close()
             return False
-        if self.current is None and not self.pipeline:
-            return False  # the transport closes itself
-        self.close_after_write = True
+        if self.pipeline:
+            self.pipeline[-1].keep_alive = False
+        elif self.current is not None:
+            self.current.keep_alive = False
+        else:
+            return False  # nothing to answer: the transport closes itself
         return True
 
     def pause_writing(self):
@@ -217,8 +220,23 @@ cdef class HTTPProtocolCore:
         self.last_activity = monotonic()
         if self.parser_done:
             return  # lingering after an error, or after an upgrade we did not take
+        self.began_in_chunk = False
+        self.completed_in_chunk = 0
         try:
             self.parser.feed_data(data)
+            if self.in_message and not self.headers_done:
+                # NOTE: httptools reports a header only once it is complete, so a header
+                # that never ends would never be counted; count the raw bytes of each
+                # read that holds nothing but this message's head (a read in which an
+                # earlier message also ended holds bytes of that one too).
+                if not self.began_in_chunk or self.completed_in_chunk == 0:
+                    self.head_unparsed += len(data)
+                if self.head_size + self.head_unparsed > self.limit_head:
+                    self.error_status = 431
+                    raise _LimitExceeded()
+        except _LimitExceeded:
+            self.parser_done = True
+            self.pipeline.append(ParseFailure(431, "Request Header Fields Too Large"))
         except HttpParserUpgrade:
             # NOTE: protocol upgrades are not offered; answer the request and close.
             self.parser_done = True
@@ -241,6 +259,8 @@ cdef class HTTPProtocolCore:
     def on_message_begin(self):
         self.in_message = True
         self.headers_done = False
+        self.began_in_chunk = True
+        self.head_unparsed = 0
         self.url = b""
         self.headers = []
         self.head_size = 0
@@ -276,6 +296,9 @@ cdef class HTTPProtocolCore:
         self.keep_alive = parser.should_keep_alive()
         for name, value in self.headers:
             if name == b"host":
+                if has_host:
+                    self.error_status = 400  # RFC 9112 section 3.2: more than one Host
+                    raise _LimitExceeded()
                 has_host = True
             elif name == b"content-length":
                 declared = int(value)  # llhttp already rejected non-digits and duplicates
@@ -314,6 +337,7 @@ cdef class HTTPProtocolCore:
 
     def on_message_complete(self):
         self.in_message = False
+        self.completed_in_chunk += 1
         self.continue_pending = False
         cdef bytes url = self.url
         cdef Py_ssize_t qpos = url.find(b"?")

@@ -1,4 +1,4 @@
-"""OpenAPI 3.1 document generation and the offline Swagger UI page."""
+"""OpenAPI 3.1 document generation and the offline Swagger UI docs page."""
 
 from __future__ import annotations
 

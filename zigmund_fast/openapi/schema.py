@@ -1,13 +1,28 @@
-"""Build an OpenAPI 3.1 document from the registered routes and their injection plans."""
+"""Build an OpenAPI 3.1 document from the registered routes and their parameter specs.
+
+Type schemas come from ``msgspec.json.schema_components``, called once for every
+type of the whole document, so two models that share a class name get distinct
+component names instead of overwriting each other.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 
 import msgspec
+
+OPENAPI_VERSION = "3.1.0"
+REF_PREFIX = "#/components/schemas/"
+
+# Operation keys a path item may hold; HEAD is left out on purpose (it mirrors GET).
+_OPERATION_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRACE"})
+_PARAMETER_LOCATIONS = frozenset({"path", "query", "header", "cookie"})
+_PLACEHOLDER = re.compile(r"{([^{}:]+)(?::[^{}]*)?}")
+_NOT_NAME_CHARS = re.compile(r"\W")
+_NOT_COMPONENT_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 _SCALAR_SCHEMAS: dict[Any, dict[str, Any]] = {
     int: {"type": "integer"},
@@ -17,137 +32,302 @@ _SCALAR_SCHEMAS: dict[Any, dict[str, Any]] = {
     uuid.UUID: {"type": "string", "format": "uuid"},
 }
 
-VALIDATION_SCHEMAS: dict[str, Any] = {
-    "ValidationError": {
-        "title": "ValidationError",
-        "type": "object",
-        "properties": {
-            "loc": {"title": "Location", "type": "array",
-                    "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-            "msg": {"title": "Message", "type": "string"},
-            "type": {"title": "Error Type", "type": "string"},
-            "input": {"title": "Input"},
-        },
-        "required": ["loc", "msg", "type"],
-    },
-    "HTTPValidationError": {
-        "title": "HTTPValidationError",
-        "type": "object",
-        "properties": {
-            "detail": {"title": "Detail", "type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
-        },
-    },
-}
+
+# The 422 body (what RequestValidationError answers with). Comments, not docstrings:
+# msgspec would copy a docstring into the schema's "description".
+class ValidationError(msgspec.Struct):
+    loc: Annotated[list[str | int], msgspec.Meta(title="Location")]
+    msg: Annotated[str, msgspec.Meta(title="Message")]
+    type: Annotated[str, msgspec.Meta(title="Error Type")]
+    input: Annotated[Any, msgspec.Meta(title="Input")] = msgspec.UNSET
 
 
-def _summary(name: str) -> str:
-    return name.replace("_", " ").title()
+class HTTPValidationError(msgspec.Struct):
+    detail: Annotated[list[ValidationError], msgspec.Meta(title="Detail")] = msgspec.field(default_factory=list)
 
 
-def _operation_id(name: str, path: str, method: str) -> str:
-    return f"{name}{re.sub(r'[^0-9a-zA-Z_]', '_', path)}_{method.lower()}"
-
-
-def _json_default(value: Any) -> Any:
-    try:
-        return msgspec.to_builtins(value)
-    except TypeError:
-        return None
-
-
-def _type_schema(annotation: Any, components: dict[str, Any]) -> dict[str, Any]:
-    scalar = _SCALAR_SCHEMAS.get(annotation)
-    if scalar is not None:
-        return dict(scalar)
-    try:
-        (schema,), defs = msgspec.json.schema_components([annotation], ref_template="#/components/schemas/{name}")
-    except (TypeError, ValueError):
-        return {}
-    components.update(defs)
-    return schema  # type: ignore[no-any-return]
+_NO_DEFAULT: Any = object()
 
 
 def build_openapi(
     *, title: str, version: str, routes: Iterable[Any], description: str | None = None
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for ``routes`` (in registration order)."""
+    """The OpenAPI 3.1 document for ``routes``, paths in registration order."""
+    plans = [_RoutePlan(route) for route in routes if getattr(route, "include_in_schema", True)]
+    types = _TypeSchemas()
+    needs_validation = False
+    for plan in plans:
+        for param in (*plan.parameters, *plan.body):
+            types.add(param.annotation)
+        needs_validation = needs_validation or plan.has_input
+    if needs_validation:
+        types.add(HTTPValidationError)
+    components = types.resolve()
+    validation_ref = types.schema(HTTPValidationError) if needs_validation else None
+
+    paths: dict[str, dict[str, Any]] = {}
+    used_ids: set[str] = set()
+    for plan in plans:
+        path_item = paths.setdefault(plan.path, {})
+        for method in plan.methods:
+            key = method.lower()
+            if key in path_item:  # the router answers with the first registration; document that one
+                continue
+            operation_id = _unique(plan.operation_id(method), used_ids, method)
+            path_item[key] = _operation(plan, method, operation_id, types, components, validation_ref)
+        if not path_item:
+            del paths[plan.path]
+
     info: dict[str, Any] = {"title": title, "version": version}
     if description:
         info["description"] = description
-    paths: dict[str, dict[str, Any]] = {}
-    components: dict[str, Any] = {}
-    needs_validation = False
-    for route in routes:
-        if not route.include_in_schema:
-            continue
-        for method in route.methods:
-            if method == "HEAD":
-                continue
-            operation, has_input = _operation(route, method, components)
-            needs_validation = needs_validation or has_input
-            paths.setdefault(route.path, {})[method.lower()] = operation
-    document: dict[str, Any] = {"openapi": "3.1.0", "info": info, "paths": paths}
-    if needs_validation:
-        components.update(VALIDATION_SCHEMAS)
+    document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths}
     if components:
-        document["components"] = {"schemas": components}
+        document["components"] = {"schemas": {name: components[name] for name in sorted(components)}}
     return document
 
 
-def _operation(route: Any, method: str, components: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+class _RoutePlan:
+    """What one route contributes, worked out before any schema is generated."""
+
+    __slots__ = ("route", "path", "methods", "parameters", "body", "undeclared_path_params")
+
+    def __init__(self, route: Any) -> None:
+        self.route = route
+        # "/files/{name:path}" is routed with a convertor but documented as "/files/{name}".
+        self.path: str = _PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", route.path)
+        self.methods = [m.upper() for m in route.methods if m.upper() in _OPERATION_METHODS]
+        self.parameters: list[Any] = []
+        self.body: list[Any] = []
+        seen: set[tuple[str, str]] = set()
+        for param in route.params:
+            if not getattr(param, "include_in_schema", True):
+                continue
+            if param.location == "body":
+                self.body.append(param)
+            elif param.location in _PARAMETER_LOCATIONS:
+                key = (param.location, param.alias)
+                if key not in seen:  # OpenAPI wants (in, name) unique per operation
+                    seen.add(key)
+                    self.parameters.append(param)
+        declared = {p.alias for p in self.parameters if p.location == "path"}
+        self.undeclared_path_params = [
+            name for name in _PLACEHOLDER.findall(route.path) if name not in declared
+        ]
+
+    @property
+    def has_input(self) -> bool:
+        return bool(self.parameters or self.body or self.undeclared_path_params)
+
+    def operation_id(self, method: str) -> str:
+        given = getattr(self.route, "operation_id", None)
+        if given:
+            return str(given)
+        return _NOT_NAME_CHARS.sub("_", f"{_route_name(self.route)}{self.path}") + f"_{method.lower()}"
+
+
+def _route_name(route: Any) -> str:
+    return str(getattr(route, "name", None) or "endpoint")
+
+
+def _unique(operation_id: str, used: set[str], method: str) -> str:
+    """Operation ids must be unique in a document; a repeated one gets the method, then a number."""
+    candidate = operation_id
+    if candidate in used:
+        candidate = f"{operation_id}_{method.lower()}"
+    counter = 2
+    while candidate in used:
+        candidate = f"{operation_id}_{method.lower()}_{counter}"
+        counter += 1
+    used.add(candidate)
+    return candidate
+
+
+def _operation(
+    plan: _RoutePlan,
+    method: str,
+    operation_id: str,
+    types: _TypeSchemas,
+    components: dict[str, Any],
+    validation_ref: dict[str, Any] | None,
+) -> dict[str, Any]:
+    route = plan.route
     operation: dict[str, Any] = {}
-    if route.tags:
-        operation["tags"] = list(route.tags)
-    operation["summary"] = route.summary or _summary(route.name)
-    if route.description:
-        operation["description"] = route.description
-    operation["operationId"] = route.operation_id or _operation_id(route.name, route.path, method)
+    tags = list(getattr(route, "tags", None) or ())
+    if tags:
+        operation["tags"] = tags
+    operation["summary"] = getattr(route, "summary", None) or _route_name(route).replace("_", " ").title()
+    route_description = getattr(route, "description", None)
+    if route_description:
+        operation["description"] = route_description
+    operation["operationId"] = operation_id
     if getattr(route, "deprecated", False):
         operation["deprecated"] = True
-    parameters = []
-    body_params = []
-    for param in route.params:
-        if not getattr(param, "include_in_schema", True):
-            continue
-        if param.location == "body":
-            body_params.append(param)
-            continue
-        schema = _type_schema(param.annotation, components)
-        schema.setdefault("title", param.alias.replace("_", " ").title())
-        if not param.required and param.default is not None:
-            default = _json_default(param.default)
-            if default is not None:
-                schema["default"] = default
-        entry: dict[str, Any] = {"name": param.alias, "in": param.location,
-                                 "required": bool(param.required or param.location == "path"), "schema": schema}
-        if getattr(param, "description", None):
-            entry["description"] = param.description
-        if getattr(param, "deprecated", False):
-            entry["deprecated"] = True
-        parameters.append(entry)
+
+    parameters = [_parameter(param, types) for param in plan.parameters]
+    parameters.extend(
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "title": _title(name)}}
+        for name in plan.undeclared_path_params
+    )
     if parameters:
         operation["parameters"] = parameters
-    if body_params:
-        if len(body_params) == 1 and not getattr(body_params[0], "embed", False):
-            schema = _type_schema(body_params[0].annotation, components)
-            required = body_params[0].required
-        else:
-            schema = {"type": "object", "properties": {
-                p.alias: _type_schema(p.annotation, components) for p in body_params
-            }, "required": [p.alias for p in body_params if p.required]}
-            required = any(p.required for p in body_params)
-        operation["requestBody"] = {"content": {"application/json": {"schema": schema}}, "required": required}
-    status = str(route.status_code)
-    responses: dict[str, Any] = {status: {"description": "Successful Response",
-                                          "content": {"application/json": {"schema": {}}}}}
-    has_input = bool(parameters or body_params)
-    if has_input:
+    if plan.body:
+        operation["requestBody"] = _request_body(plan.body, operation_id, types, components)
+
+    status_code = int(getattr(route, "status_code", None) or 200)
+    success: dict[str, Any] = {"description": "Successful Response"}
+    if _status_has_body(status_code):
+        success["content"] = {"application/json": {"schema": {}}}
+    responses: dict[str, Any] = {str(status_code): success}
+    if plan.has_input and validation_ref is not None:
         responses["422"] = {
             "description": "Validation Error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+            "content": {"application/json": {"schema": dict(validation_ref)}},
         }
     operation["responses"] = responses
-    return operation, has_input
+    return operation
 
 
-__all__ = ["build_openapi"]
+def _parameter(param: Any, types: _TypeSchemas) -> dict[str, Any]:
+    schema = types.schema(param.annotation)
+    if "$ref" not in schema:
+        schema.setdefault("title", _title(param.alias))
+    in_path = param.location == "path"
+    required = bool(in_path or param.required)
+    if not required:
+        default = _json_default(param.default)
+        if default is not _NO_DEFAULT:
+            schema["default"] = default
+    entry: dict[str, Any] = {"name": param.alias, "in": param.location, "required": required, "schema": schema}
+    if getattr(param, "description", None):
+        entry["description"] = param.description
+    if getattr(param, "deprecated", False):
+        entry["deprecated"] = True
+    return entry
+
+
+def _request_body(
+    body: Sequence[Any], operation_id: str, types: _TypeSchemas, components: dict[str, Any]
+) -> dict[str, Any]:
+    """A lone body param is the whole JSON body; several (or an embedded one) are keys of one object."""
+    if len(body) == 1 and not getattr(body[0], "embed", False):
+        param = body[0]
+        schema = _field_schema(param, types)
+        required = bool(param.required)
+    else:
+        # NOTE: FastAPI names the combined object "Body_<operationId>" in the components; so do we.
+        name = _free_name(_NOT_COMPONENT_CHARS.sub("_", f"Body_{operation_id}"), components)
+        components[name] = {
+            "title": name,
+            "type": "object",
+            "properties": {param.alias: _field_schema(param, types) for param in body},
+            "required": [param.alias for param in body if param.required],
+        }
+        schema = {"$ref": f"{REF_PREFIX}{name}"}
+        required = any(param.required for param in body)
+    request_body: dict[str, Any] = {"content": {"application/json": {"schema": schema}}}
+    if required:
+        request_body["required"] = True
+    return request_body
+
+
+def _field_schema(param: Any, types: _TypeSchemas) -> dict[str, Any]:
+    schema = types.schema(param.annotation)
+    if "$ref" not in schema:
+        schema.setdefault("title", _title(param.alias))
+    if not param.required:
+        default = _json_default(param.default)
+        if default is not _NO_DEFAULT:
+            schema["default"] = default
+    if getattr(param, "description", None):
+        schema["description"] = param.description
+    return schema
+
+
+def _free_name(name: str, taken: dict[str, Any]) -> str:
+    candidate, counter = name, 2
+    while candidate in taken:
+        candidate = f"{name}_{counter}"
+        counter += 1
+    return candidate
+
+
+def _title(alias: str) -> str:
+    return alias.replace("_", " ").title()
+
+
+def _status_has_body(status_code: int) -> bool:
+    return status_code >= 200 and status_code not in (204, 205, 304)
+
+
+def _json_default(value: Any) -> Any:
+    """``value`` as JSON data, or ``_NO_DEFAULT`` when it has no faithful JSON form (or is None)."""
+    if value is None or value is Ellipsis:
+        return _NO_DEFAULT
+    try:
+        data = msgspec.json.decode(msgspec.json.encode(value))
+    except (TypeError, ValueError, OverflowError):
+        return _NO_DEFAULT
+    # msgspec writes NaN and infinities as null: not the real default, so leave it out.
+    return _NO_DEFAULT if data is None else data
+
+
+class _TypeSchemas:
+    """Collects annotations, then generates all their schemas (and shared components) in one call."""
+
+    def __init__(self) -> None:
+        self._types: list[Any] = []
+        self._schemas: list[dict[str, Any]] = []
+
+    def _index(self, annotation: Any) -> int | None:
+        for index, known in enumerate(self._types):
+            if known is annotation:
+                return index
+        for index, known in enumerate(self._types):
+            try:
+                if known == annotation:
+                    return index
+            except Exception:  # an annotation with an odd __eq__ is simply not the same type
+                continue
+        return None
+
+    def add(self, annotation: Any) -> None:
+        if _is_scalar(annotation) or self._index(annotation) is not None:
+            return
+        try:
+            msgspec.json.schema(annotation)
+        except (TypeError, ValueError):  # not a type msgspec can describe: documented as "any value"
+            return
+        self._types.append(annotation)
+
+    def resolve(self) -> dict[str, Any]:
+        """Generate the schemas; returns the components they refer to."""
+        if not self._types:
+            return {}
+        schemas, components = msgspec.json.schema_components(self._types, ref_template=REF_PREFIX + "{name}")
+        self._schemas = list(schemas)
+        return dict(components)
+
+    def schema(self, annotation: Any) -> dict[str, Any]:
+        """A fresh copy of ``annotation``'s schema (``{}`` for a type that has none)."""
+        if _is_scalar(annotation):
+            return dict(_SCALAR_SCHEMAS[annotation])
+        index = self._index(annotation)
+        if index is None or index >= len(self._schemas):
+            return {}
+        return _copy(self._schemas[index])
+
+
+def _is_scalar(annotation: Any) -> bool:
+    return isinstance(annotation, type) and annotation in _SCALAR_SCHEMAS
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+__all__ = ["OPENAPI_VERSION", "HTTPValidationError", "ValidationError", "build_openapi"]

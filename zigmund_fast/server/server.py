@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import threading
@@ -20,6 +21,7 @@ import uvloop
 
 from zigmund_fast._impl import HTTPProtocol
 from zigmund_fast.background import TaskRunner
+from zigmund_fast.metrics import METRICS_DIR_ENV
 from zigmund_fast.server.config import Config
 
 logger = logging.getLogger("zigmund_fast.server")
@@ -67,6 +69,8 @@ class Server:
         self._sweeper: asyncio.TimerHandle | None = None
         self.requests_in_flight_at_shutdown = 0
         self.drain_report: tuple[int, int, int] | None = None
+        self._metrics_dir: str | None = None
+        self._metrics_written = 0.0
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -90,6 +94,9 @@ class Server:
             )
         self.port = self._server.sockets[0].getsockname()[1]
         self._sweeper = loop.call_later(SWEEP_INTERVAL, self._sweep)
+        if app.metrics is not None:
+            app.metrics.runner = self.runner
+        self._metrics_dir = os.environ.get(METRICS_DIR_ENV) if app.metrics is not None else None
 
     def _on_task_pressure(self, high: bool) -> None:
         """Called by the runner when queued tasks cross max_pending_tasks (high) or its low-water mark."""
@@ -111,7 +118,16 @@ class Server:
         head = self.config.timeout_request_head
         for connection in list(self.state.connections):
             connection.check_timeouts(now, keep_alive, head)
+        if self._metrics_dir and now - self._metrics_written >= 1.0:
+            self._write_metrics()
         self._sweeper = self.state.loop.call_later(SWEEP_INTERVAL, self._sweep)
+
+    def _write_metrics(self) -> None:
+        self._metrics_written = time.monotonic()
+        try:
+            self.config.app.metrics.write_snapshot(self._metrics_dir)
+        except OSError as exc:
+            logger.warning("could not write the metrics snapshot to %s: %s", self._metrics_dir, exc)
 
     def request_exit(self) -> None:
         """Begin a graceful shutdown; a second call forces it (pending tasks are cancelled and logged)."""
@@ -176,6 +192,8 @@ class Server:
             app.observer.emit("shutdown.drain", None, pending=pending_before, run=ran, left_over=len(leftovers),
                               left_over_tasks=leftovers)
         runner.close()
+        if self._metrics_dir:
+            self._write_metrics()
         for connection in list(state.connections):
             connection.transport.close()
         if self._sweeper is not None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 
+from zigmund_fast.metrics import METRICS_DIR_ENV
 from zigmund_fast.observability import reset_request_id_prefix
 from zigmund_fast.server.config import Config
 from zigmund_fast.server.server import Server
@@ -88,6 +91,11 @@ class Supervisor:
 
     def run(self) -> int:
         self._reserve_port()
+        metrics_dir = None
+        if self.config.app.metrics is not None and not os.environ.get(METRICS_DIR_ENV):
+            # NOTE: the workers inherit this through fork; each writes its snapshot there.
+            metrics_dir = tempfile.mkdtemp(prefix="zigmund-metrics-")
+            os.environ[METRICS_DIR_ENV] = metrics_dir
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         logger.info("supervisor %d starting %d workers on http://%s:%d", os.getpid(), self.config.workers,
@@ -117,5 +125,7 @@ class Supervisor:
                 self._spawn(slot)
         if self._reserve is not None:
             self._reserve.close()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         logger.info("supervisor: all workers stopped")
         return 0

@@ -1,0 +1,593 @@
+"""Load benchmark: zigmund_fast vs FastAPI vs a raw uvloop+httptools ceiling.
+
+For each (server, route) it measures, side by side: requests/s, p50 and p99
+latency (``wrk --latency``), server CPU time per request (utime+stime of the
+server's process tree from /proc, before/after the run), peak RSS (VmHWM) and RSS
+after the run. The server is pinned to core 0, wrk to core 1. Rounds are
+interleaved (server order rotates each round) and medians are reported.
+
+    python benchmarks/run.py --servers raw,fastapi,zigmund --duration 10 --rounds 3
+
+See benchmarks/README.md. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+POST_LUA = BENCH_DIR / "post.lua"
+DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SERVER_CPU = "0"
+WRK_CPU = "1"
+STATS_PATH = "/tutorial/background-tasks/stats"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str
+    expect: Any  # JSON body a correct server answers with
+    lua: Path | None = None
+    counts_tasks: bool = False
+
+
+ROUTES: dict[str, Route] = {
+    "hello": Route("hello", "GET", "/", {"message": "Hello, World!"}),
+    "items": Route("items", "GET", "/items/42?q=foo", {"item_id": 42, "q": "foo"}),
+    "post": Route("post", "POST", "/tutorial/background-tasks/notifications", {"queued": True},
+                  lua=POST_LUA, counts_tasks=True),
+}
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    routes: tuple[str, ...]
+    preflight: str  # python source run with -c in the repo root: fails => server skipped
+    command: Callable[[argparse.Namespace, int], list[str]]
+
+
+def _raw_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [a.peer_python, str(BENCH_DIR / "servers" / "raw_uvloop_httptools.py"), "--port", str(port)]
+
+
+def _fastapi_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [a.peer_python, "-m", "uvicorn", "benchmarks.servers.fastapi_app:app", "--loop", "uvloop",
+            "--http", "httptools", "--no-access-log", "--log-level", "warning", "--port", str(port)]
+
+
+def _zigmund_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [a.zigmund_python, "-m", "zigmund_fast", "serve", "benchmarks.servers.zigmund_app:app",
+            "--port", str(port), *shlex.split(a.zigmund_args)]
+
+
+SERVERS: dict[str, Server] = {
+    "raw": Server("raw", ("hello",), "import uvloop, httptools", _raw_cmd),
+    "fastapi": Server("fastapi", ("hello", "items", "post"),
+                      "import uvicorn, uvloop, httptools, benchmarks.servers.fastapi_app", _fastapi_cmd),
+    "zigmund": Server("zigmund", ("hello", "items", "post"),
+                      "import zigmund_fast.cli, benchmarks.servers.zigmund_app", _zigmund_cmd),
+}
+
+PYTHON_OF: dict[str, str] = {"raw": "peer_python", "fastapi": "peer_python", "zigmund": "zigmund_python"}
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and all its live descendants (a supervisor may fork workers)."""
+    seen: list[int] = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        if p in seen or not Path(f"/proc/{p}").exists():
+            continue
+        seen.append(p)
+        todo += _children(p)
+    return seen
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total
+
+
+def mem_kib(pids: list[int], key: str) -> int:
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not m:
+        raise ValueError(f"cannot parse wrk latency {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+    socket_errors: int
+    sent: int | None  # requests written, from post.lua's done() (None without the script)
+    raw: str = field(repr=False)
+
+
+def parse_wrk(out: str) -> WrkResult:
+    req = re.search(r"^\s*(\d+) requests in", out, re.M)
+    rps = re.search(r"^Requests/sec:\s*([\d.]+)", out, re.M)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
+    if not (req and rps and p50 and p99):
+        raise ValueError("unexpected wrk output:\n" + out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    sent = re.search(r"^requests sent: (\d+)", out, re.M)
+    return WrkResult(int(req.group(1)), float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)),
+                     int(non2xx.group(1)) if non2xx else 0, sum(int(g) for g in sock.groups()) if sock else 0,
+                     int(sent.group(1)) if sent else None, out)
+
+
+def run_wrk(port: int, route: Route, duration: float, connections: int) -> WrkResult:
+    seconds = max(1, round(duration))  # wrk takes whole seconds
+    cmd = ["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if route.lua is not None:
+        cmd += ["-s", str(route.lua)]
+    cmd.append(f"http://127.0.0.1:{port}{route.path}")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+    return parse_wrk(proc.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def request(port: int, method: str, path: str, timeout: float = 5.0) -> tuple[int, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=b"" if method == "POST" else None)
+        resp = conn.getresponse()
+        body = resp.read()
+        try:
+            return resp.status, json.loads(body)
+        except ValueError:
+            return resp.status, body.decode(errors="replace")
+    finally:
+        conn.close()
+
+
+class ServerStartError(Exception):
+    pass
+
+
+class RunningServer:
+    def __init__(self, name: str, cmd: list[str], log_dir: Path, start_timeout: float) -> None:
+        self.name = name
+        self.port = int(cmd[cmd.index("--port") + 1])
+        self.log_path = log_dir / f"{name}-{self.port}.log"
+        self.log = self.log_path.open("wb")
+        self.cmd = ["taskset", "-c", SERVER_CPU, *cmd]
+        # Own session so the whole tree can be signalled; taskset execs, so proc.pid is the server.
+        self.proc = subprocess.Popen(self.cmd, cwd=REPO_ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self._wait_ready(start_timeout)
+
+    def log_tail(self, lines: int = 15) -> str:
+        self.log.flush()
+        text = self.log_path.read_text(errors="replace").strip().splitlines()
+        return "\n".join("    | " + line for line in text[-lines:]) or "    | (no output)"
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerStartError(f"exited with code {self.proc.returncode} before accepting connections:\n"
+                                       + self.log_tail())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise ServerStartError(f"did not accept connections on port {self.port} within {timeout:g}s:\n"
+                               + self.log_tail())
+
+    def pids(self) -> list[int]:
+        return process_tree(self.proc.pid)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                print(f"  {self.name}: no exit {timeout:g}s after SIGTERM, sending SIGKILL", flush=True)
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout)
+        try:  # stragglers of the group (workers) if the leader exited first
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.log.close()
+
+
+@dataclass
+class Sample:
+    server: str
+    route: str
+    round: int
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us_per_req: float
+    peak_rss_mib: float
+    rss_after_mib: float
+    non2xx: int
+    socket_errors: int
+    tasks: str | None = None  # "ok" / "mismatch (n vs m)" for task-counting routes
+    tasks_detail: dict[str, int | None] | None = None
+    drain_s: float | None = None  # seconds after wrk until every task had run (or gave up)
+
+
+def check_route(srv: RunningServer, route: Route) -> str | None:
+    """None if the route answers correctly, else a description of what came back."""
+    try:
+        status, body = request(srv.port, route.method, route.path)
+    except OSError as exc:
+        return f"request failed: {exc!r}"
+    if status != 200 or body != route.expect:
+        return f"got {status} {body!r}, expected 200 {route.expect!r}"
+    return None
+
+
+def read_tasks(srv: RunningServer) -> int | None:
+    try:
+        status, body = request(srv.port, "GET", STATS_PATH)
+    except OSError:
+        return None
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("notifications_sent"), int):
+        return None
+    return int(body["notifications_sent"])
+
+
+def wait_tasks(srv: RunningServer, expected: int, timeout: float) -> int | None:
+    """Poll the stats route until `expected` tasks ran, the count stalls for 3s, or `timeout`."""
+    deadline = time.monotonic() + timeout
+    last, last_change = None, time.monotonic()
+    while True:
+        seen = read_tasks(srv)
+        now = time.monotonic()
+        if seen is not None and seen >= expected:
+            return seen
+        if seen != last:
+            last, last_change = seen, now
+        if now >= deadline or now - last_change >= 3.0:
+            return seen
+        time.sleep(0.1)
+
+
+def bench_server(server: Server, args: argparse.Namespace, rnd: int, log_dir: Path,
+                 broken_routes: set[tuple[str, str]]) -> list[Sample]:
+    srv = RunningServer(server.name, server.command(args, free_port()), log_dir, args.start_timeout)
+    samples: list[Sample] = []
+    # Cumulative POSTs this process got: the check request, warm-ups and measured runs.
+    # "sent" counts requests wrk wrote (incl. the <= 1 per connection still in flight
+    # when wrk stops, whose handlers still run); "answered" counts completed responses.
+    sent = answered = 0
+    try:
+        for rname in args.routes:
+            if rname not in server.routes or (server.name, rname) in broken_routes:
+                continue
+            route = ROUTES[rname]
+            problem = check_route(srv, route)
+            if problem is not None:
+                print(f"  {server.name}/{rname}: SKIPPED, wrong answer: {problem}", flush=True)
+                broken_routes.add((server.name, rname))
+                continue
+            warm = run_wrk(srv.port, route, args.warmup, args.connections)
+            if route.counts_tasks:
+                answered += 1 + warm.requests
+                sent += 1 + (warm.sent if warm.sent is not None else warm.requests)
+                wait_tasks(srv, sent, args.drain_timeout)  # warm-up backlog must not leak into the run
+            pids = srv.pids()
+            ticks0 = cpu_ticks(pids)
+            res = run_wrk(srv.port, route, args.duration, args.connections)
+            ended = time.monotonic()
+            seen: int | None = None
+            if route.counts_tasks:
+                answered += res.requests
+                sent += res.sent if res.sent is not None else res.requests
+                seen = wait_tasks(srv, sent, args.drain_timeout)
+            drained = time.monotonic() - ended
+            time.sleep(max(0.0, args.drain - drained))  # CPU is read after the drain: tasks' work counts
+            pids = srv.pids()
+            ticks1 = cpu_ticks(pids)
+            cpu_s = (ticks1 - ticks0) / CLK_TCK
+            sample = Sample(server.name, rname, rnd, res.requests, res.rps, res.p50_ms, res.p99_ms,
+                            cpu_s / res.requests * 1e6 if res.requests else float("nan"),
+                            mem_kib(pids, "VmHWM") / 1024, mem_kib(pids, "VmRSS") / 1024,
+                            res.non2xx, res.socket_errors)
+            if route.counts_tasks:
+                if seen is None:
+                    sample.tasks = "unreadable (stats route failed)"
+                elif seen == sent:
+                    sample.tasks = "ok"
+                else:
+                    sample.tasks = f"mismatch ({seen} vs {sent})"
+                sample.tasks_detail = {"notifications_sent": seen, "requests_sent": sent,
+                                       "responses_completed": answered}
+                sample.drain_s = round(drained, 2)
+            samples.append(sample)
+            extra = "" if not sample.tasks else (
+                f"  tasks counted: {sample.tasks} (tasks run {seen}, requests sent {sent}, "
+                f"responses {answered}; drained {drained:.2f}s after wrk)")
+            errs = f"  non2xx={res.non2xx} sockerr={res.socket_errors}" if res.non2xx or res.socket_errors else ""
+            print(f"  {server.name:8} {rname:6} {res.rps:10.0f} req/s  p50 {res.p50_ms:7.3f} ms  "
+                  f"p99 {res.p99_ms:7.3f} ms  cpu {sample.cpu_us_per_req:7.1f} us/req  "
+                  f"hwm {sample.peak_rss_mib:6.1f} MiB{errs}{extra}", flush=True)
+            if srv.proc.poll() is not None:
+                raise ServerStartError(f"died during the {rname} run (code {srv.proc.returncode}):\n"
+                                       + srv.log_tail())
+    finally:
+        srv.stop()
+    return samples
+
+
+def median_rows(samples: list[Sample]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    keys = list(dict.fromkeys((s.server, s.route) for s in samples))
+    for server, route in keys:
+        group = [s for s in samples if s.server == server and s.route == route]
+        row: dict[str, Any] = {"server": server, "route": route, "rounds": len(group)}
+        for metric in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req", "peak_rss_mib", "rss_after_mib"):
+            row[metric] = statistics.median(getattr(s, metric) for s in group)
+        row["requests_total"] = sum(s.requests for s in group)
+        row["errors_total"] = sum(s.non2xx + s.socket_errors for s in group)
+        tasks = [s.tasks for s in group if s.tasks is not None]
+        row["tasks"] = None if not tasks else ("ok" if all(t == "ok" for t in tasks) else "; ".join(tasks))
+        drains = [s.drain_s for s in group if s.drain_s is not None]
+        row["drain_s"] = statistics.median(drains) if drains else None
+        rows.append(row)
+    return rows
+
+
+RATIO_METRICS = ("rps", "p50_ms", "p99_ms", "cpu_us_per_req", "peak_rss_mib")
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    def find(server: str, route: str) -> dict[str, Any] | None:
+        return next((r for r in rows if r["server"] == server and r["route"] == route), None)
+
+    raw = find("raw", "hello")
+    for row in rows:
+        for label, base in (("vs_fastapi", find("fastapi", row["route"])), ("vs_raw_hello", raw)):
+            row[label] = None if base is None else {
+                m: (row[m] / base[m] if base[m] else None) for m in RATIO_METRICS}
+
+
+def _fmt_ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def print_report(rows: list[dict[str, Any]]) -> None:
+    head = (f"{'server':8} {'route':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} "
+            f"{'peak MiB':>8} {'rss MiB':>8} {'errs':>5}  tasks counted")
+    print("\nMedians over rounds (server on core 0, wrk on core 1)")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['server']:8} {r['route']:6} {r['rps']:9.0f} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} "
+              f"{r['cpu_us_per_req']:10.1f} {r['peak_rss_mib']:8.1f} {r['rss_after_mib']:8.1f} "
+              f"{r['errors_total']:5d}  {r['tasks'] or '-'}"
+              + (f" (drained {r['drain_s']:.1f}s after wrk)" if r["drain_s"] is not None else ""))
+    names = ("req/s", "p50", "p99", "cpu/req", "peak")
+    for label, title in (("vs_fastapi", "Ratio to FastAPI, same route (req/s: higher is better; others: lower)"),
+                         ("vs_raw_hello", "Ratio to raw ceiling, hello route")):
+        print(f"\n{title}")
+        print(f"{'server':8} {'route':6} " + " ".join(f"{n:>8}" for n in names))
+        for r in rows:
+            ratios = r[label] or {}
+            print(f"{r['server']:8} {r['route']:6} " + " ".join(f"{_fmt_ratio(ratios.get(m)):>8}"
+                                                                 for m in RATIO_METRICS))
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
+            "python": sys.version.split()[0], "clk_tck": CLK_TCK}
+
+
+def versions(python: str, mods: str) -> dict[str, str]:
+    code = ("import importlib.metadata as m, json, sys\nout={}\n"
+            f"for n in {mods.split()!r}:\n"
+            "    try: out[n]=m.version(n)\n    except Exception: out[n]='-'\nprint(json.dumps(out))")
+    try:
+        proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
+        return json.loads(proc.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return {}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--servers", default="raw,fastapi,zigmund", help="comma list of: " + ",".join(SERVERS))
+    p.add_argument("--routes", default="hello,items,post", help="comma list of: " + ",".join(ROUTES))
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
+    p.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds of wrk warm-up before each run (default 1)")
+    p.add_argument("--drain", type=float, default=1.0,
+                   help="minimum seconds after wrk before reading CPU (default 1)")
+    p.add_argument("--drain-timeout", type=float, default=60.0,
+                   help="max seconds to wait for queued background tasks to finish (default 60)")
+    p.add_argument("--peer-python", default=sys.executable,
+                   help="interpreter with fastapi/uvicorn/uvloop/httptools, for fastapi and raw (default: this one)")
+    p.add_argument("--zigmund-python", default=sys.executable,
+                   help="interpreter with zigmund_fast installed (default: this one)")
+    p.add_argument("--zigmund-args", default="--log-level warning",
+                   help="extra arguments for 'zigmund serve', given as --zigmund-args='...' "
+                   "(default: '--log-level warning')")
+    p.add_argument("--start-timeout", type=float, default=20.0, help="seconds to wait for a server's port")
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
+    args = p.parse_args(argv)
+    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    args.routes = [r.strip() for r in args.routes.split(",") if r.strip()]
+    for s in args.servers:
+        if s not in SERVERS:
+            p.error(f"unknown server {s!r} (choose from {', '.join(SERVERS)})")
+    for r in args.routes:
+        if r not in ROUTES:
+            p.error(f"unknown route {r!r} (choose from {', '.join(ROUTES)})")
+    if args.rounds < 1 or args.duration <= 0:
+        p.error("--rounds must be >= 1 and --duration > 0")
+    return args
+
+
+def preflight(server: Server, args: argparse.Namespace) -> str | None:
+    python = getattr(args, PYTHON_OF[server.name])
+    try:
+        proc = subprocess.run([python, "-c", server.preflight], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run {python}: {exc}"
+    if proc.returncode != 0:
+        err = proc.stderr.strip().splitlines()
+        return f"import check failed with {python}: {err[-1] if err else f'exit {proc.returncode}'}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            print(f"error: {tool} not found on PATH", file=sys.stderr)
+            return 2
+    servers: list[Server] = []
+    skipped: dict[str, str] = {}
+    for name in args.servers:
+        problem = preflight(SERVERS[name], args)
+        if problem:
+            skipped[name] = problem
+            print(f"SKIP {name}: {problem}", flush=True)
+        else:
+            servers.append(SERVERS[name])
+    if not servers:
+        print("error: no server could be imported; nothing to benchmark", file=sys.stderr)
+        return 1
+    print(f"machine: {machine()}\nservers: {[s.name for s in servers]}  routes: {args.routes}  "
+          f"duration {args.duration:g}s  rounds {args.rounds}  connections {args.connections}", flush=True)
+
+    samples: list[Sample] = []
+    broken_routes: set[tuple[str, str]] = set()
+    started = dt.datetime.now(dt.timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="zigbench-") as tmp:
+        for rnd in range(args.rounds):
+            order = servers[rnd % len(servers):] + servers[:rnd % len(servers)]
+            print(f"round {rnd + 1}/{args.rounds}: {' -> '.join(s.name for s in order)}", flush=True)
+            for server in order:
+                if server.name in skipped:
+                    continue
+                try:
+                    samples += bench_server(server, args, rnd, Path(tmp), broken_routes)
+                except ServerStartError as exc:
+                    lines = [ln.strip(" |") for ln in str(exc).splitlines()]
+                    skipped[server.name] = lines[0].rstrip(":") + (f" -- {lines[-1]}" if len(lines) > 1 else "")
+                    print(f"SKIP {server.name}: {exc}", flush=True)
+                except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+                    print(f"  {server.name}: run failed: {exc}", flush=True)
+
+    rows = median_rows(samples)
+    add_ratios(rows)
+    if rows:
+        print_report(rows)
+    for name, why in skipped.items():
+        print(f"skipped {name}: {why}")
+
+    result = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "config": {"servers": args.servers, "routes": args.routes, "duration_s": args.duration,
+                   "rounds": args.rounds, "connections": args.connections, "warmup_s": args.warmup,
+                   "drain_s": args.drain, "drain_timeout_s": args.drain_timeout,
+                   "server_cpu": SERVER_CPU, "wrk_cpu": WRK_CPU,
+                   "peer_python": args.peer_python, "zigmund_python": args.zigmund_python,
+                   "zigmund_args": args.zigmund_args},
+        "versions": {"peer": versions(args.peer_python, "fastapi starlette uvicorn uvloop httptools pydantic"),
+                     "zigmund": versions(args.zigmund_python, "zigmund-fast uvloop httptools msgspec")},
+        "skipped": skipped,
+        "results": rows,
+        "samples": [asdict(s) for s in samples],
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {args.output}")
+    return 0 if samples else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
