@@ -15,7 +15,7 @@ import msgspec
 
 from zigmund_fast.background import ErrorStrategy, check_strategy
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
-from zigmund_fast.injection import build_plan
+from zigmund_fast.injection import INFALLIBLE, build_plan
 from zigmund_fast.metrics import Metrics
 from zigmund_fast.observability import Observer, request_id_from
 from zigmund_fast.requests import Request
@@ -276,7 +276,12 @@ class App:
                 tasks.strategy = route_strategy
             return response
 
+        infallible = all(extract in INFALLIBLE for _, extract in extractors)
+
         def collect(request: Request) -> dict[str, Any] | RequestValidationError:
+            if infallible:
+                # PERF: Request/BackgroundTasks-only signatures need no error list.
+                return {name: extract(request, None) for name, extract in extractors}  # type: ignore[arg-type]
             kwargs: dict[str, Any] = {}
             errors: list[dict[str, Any]] = []
             for name, extract in extractors:
@@ -408,7 +413,10 @@ class App:
         # NOTE: one static route per asset, so docs never cost a regex match on other paths.
         def asset_handler(name: str) -> Callable[[], Any]:
             async def docs_asset() -> Response:
-                body, media_type = read_docs_asset(name)  # type: ignore[misc]
+                asset = read_docs_asset(name)
+                if asset is None:  # swagger-ui-py missing from this install
+                    raise HTTPException(404)
+                body, media_type = asset
                 return Response(body, 200, {"cache-control": "public, max-age=86400"}, media_type)
 
             return docs_asset

@@ -205,8 +205,10 @@ class TaskRunner:
 
     def submit(self, batch: BackgroundTasks) -> None:
         """Queue a request's tasks. Called after its response was written to the transport."""
-        self.ring.push(batch)
         count = len(batch._items)
+        if not count:
+            return
+        self.ring.push(batch)
         self.pending += count
         self.queued_total += count
         if self.pending > self.peak_pending:
@@ -242,7 +244,9 @@ class TaskRunner:
         items = batch._items
         observer = self.observer
         for index, item in enumerate(items):
-            if item.is_async or item.blocking or item.timeout is not None:
+            # PERF: tuple indexing; NamedTuple attribute access costs ~40 ns each.
+            # item[3:6] are is_async, timeout, blocking.
+            if item[3] or item[5] or item[4] is not None:
                 where = [batch, index]
                 task = self.loop.create_task(self._run_rest_async(batch, where))
                 self._active[task] = where
@@ -253,7 +257,7 @@ class TaskRunner:
                     return
                 continue
             try:
-                item.func(*item.args, **item.kwargs)
+                item[0](*item[1], **item[2])
             except Exception as exc:
                 if not self._record_failure(batch, index, exc, 0.0):
                     return

@@ -41,6 +41,7 @@ class ParamSpec:
     description: str | None = None
     deprecated: bool = False
     include_in_schema: bool = True
+    embed: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,7 +226,7 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> Injection
             specs.append(ParamSpec(
                 name=pname, alias=alias, location="body", annotation=annotation, required=required,
                 default=None if required else default,
-                description=marker.description if marker else None,
+                description=marker.description if marker else None, embed=embed,
             ))
         extractors.extend(_body_extractors(body_params, embed))
 
@@ -244,6 +245,10 @@ def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
     if tasks is None:
         tasks = request.background = BackgroundTasks()
     return tasks
+
+
+# Extractors that can't add a validation error.
+INFALLIBLE = frozenset({_extract_request, _extract_tasks})
 
 
 def _scalar_extractor(

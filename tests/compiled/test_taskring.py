@@ -236,7 +236,7 @@ def test_deleting_a_ring_releases_what_it_still_holds_even_when_wrapped() -> Non
 
 def test_a_million_entries_in_order_and_the_memory_comes_back() -> None:
     count = 1_000_000
-    entries = [Item(i) for i in range(count)]  # made before tracing: what is traced is the ring's own memory
+    entries = list(range(10_000, 10_000 + count))  # made before tracing: what is traced is the ring's own memory
     probe = entries[count // 2]
     probe_refs = sys.getrefcount(probe)
     gc.collect()
@@ -250,9 +250,9 @@ def test_a_million_entries_in_order_and_the_memory_comes_back() -> None:
         assert ring.capacity == 1024 * 1024  # doubled ten times
         assert sys.getrefcount(probe) == probe_refs + 1
         full, peak = tracemalloc.get_traced_memory()
-        for i in range(count):
-            if ring.pop() is not entries[i]:
-                pytest.fail(f"entry {i} came out of order")
+        # NOTE: no int is created inside the traced loops, so tracing stays cheap.
+        out_of_order = [expected for expected in entries if ring.pop() is not expected]
+        assert not out_of_order, f"{len(out_of_order)} entries came out of order"
         assert len(ring) == 0 and not ring
         assert sys.getrefcount(probe) == probe_refs
         emptied, _ = tracemalloc.get_traced_memory()
@@ -268,6 +268,6 @@ def test_a_million_entries_in_order_and_the_memory_comes_back() -> None:
     assert full - baseline >= 8 * mib, "the slot array is not where tracemalloc can see it"
     assert peak - baseline < 200 * mib, f"peak {(peak - baseline) / mib:.0f} MiB"
     assert peak - baseline < 16 * mib, f"peak {(peak - baseline) / mib:.1f} MiB for 2**20 pointers"
-    assert emptied - baseline <= full - baseline
+    assert emptied - baseline < 9 * mib  # the (empty) slot array: the ring holds nothing else
     assert released - baseline < 1 * mib, f"{(released - baseline) / mib:.1f} MiB still held after deleting the ring"
     del entries

@@ -183,6 +183,7 @@ def test_validation_error_components_only_when_needed() -> None:
     schemas = document["components"]["schemas"]
     assert set(schemas) == {"HTTPValidationError", "ValidationError"}
     assert schemas["HTTPValidationError"]["type"] == "object"
+    assert schemas["HTTPValidationError"]["required"] == ["detail"]
     assert schemas["HTTPValidationError"]["properties"]["detail"]["items"] == {
         "$ref": "#/components/schemas/ValidationError"
     }

@@ -43,6 +43,12 @@ GET_2000_SMALL_HEADERS = (
 )
 # A header value that never ends: the server must not buffer it without bound.
 GET_UNTERMINATED_HEADER_16_KB = b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Endless: " + b"a" * 16_384
+# ~55 KB of complete small headers: under the 64 KiB default, however the reads split it.
+HEAD_55_KB_OF_SMALL_HEADERS = (
+    b"GET /hello HTTP/1.1\r\nHost: t\r\n"
+    + b"".join(b"X-H-%04d: %s\r\n" % (i, b"v" * 34) for i in range(1200))
+    + b"\r\n"
+)
 GET_LONG_URL_8_KB = b"GET /hello?q=" + b"u" * 8192 + b" HTTP/1.1\r\nHost: t\r\n\r\n"
 
 POST_AT_BODY_LIMIT = b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\n\r\n" + b"b" * BODY_LIMIT
@@ -154,6 +160,42 @@ def test_unterminated_header_over_the_limit_gets_431_without_waiting_for_its_end
     with server.connect(timeout=3) as sock:
         sock.sendall(GET_UNTERMINATED_HEADER_16_KB)
         assert_error_then_eof(sock, 431)
+
+
+def test_unterminated_header_sent_in_small_pieces_gets_431(serve: Serve) -> None:
+    server = serve(make_app(), limit_request_head=SMALL_HEAD_LIMIT)
+    with server.connect(timeout=3) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(0, len(GET_UNTERMINATED_HEADER_16_KB), 512):
+            sock.sendall(GET_UNTERMINATED_HEADER_16_KB[i : i + 512])
+            if select.select([sock], [], [], 0.002)[0]:
+                break  # answered already
+        assert_error_then_eof(sock, 431)
+
+
+def test_unterminated_header_behind_a_pipelined_request_gets_200_then_431(serve: Serve) -> None:
+    server = serve(make_app(), limit_request_head=SMALL_HEAD_LIMIT)
+    with server.connect(timeout=3) as sock:
+        sock.sendall(GET_HELLO + GET_UNTERMINATED_HEADER_16_KB)  # one send: usually one read
+        buffer = bytearray()
+        first = read_response(sock, buffer=buffer)
+        assert (first.status, first.body) == (200, HELLO_BODY)
+        second = read_response(sock, buffer=buffer)
+        assert second.status == 431
+        assert recv_until_closed(sock, timeout=3) == b""
+
+
+def test_head_under_the_limit_split_across_reads_is_accepted(server: RunningServer) -> None:
+    """Bytes of headers already complete must not be counted twice when the head spans several reads."""
+    assert len(HEAD_55_KB_OF_SMALL_HEADERS) < DEFAULT_HEAD_LIMIT
+    with server.connect(timeout=3) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        split = 48 * 1024
+        sock.sendall(HEAD_55_KB_OF_SMALL_HEADERS[:split])
+        time.sleep(0.1)  # the server reads the first part on its own
+        sock.sendall(HEAD_55_KB_OF_SMALL_HEADERS[split:])
+        response = read_response(sock)
+    assert (response.status, response.body) == (200, HELLO_BODY)
 
 
 def test_request_line_over_the_head_limit_gets_414(serve: Serve) -> None:

@@ -49,6 +49,9 @@ cdef class HTTPProtocolCore:
     cdef Py_ssize_t head_unparsed
     cdef bint began_in_chunk
     cdef Py_ssize_t completed_in_chunk
+    cdef Py_ssize_t last_body_size
+    cdef bint last_chunked
+    cdef bint chunked
     cdef list body_chunks
     cdef Py_ssize_t body_size
     cdef int error_status

@@ -226,12 +226,17 @@ cdef class HTTPProtocolCore:
             self.parser.feed_data(data)
             if self.in_message and not self.headers_done:
                 # NOTE: httptools reports a header only once it is complete, so a header
-                # that never ends would never be counted; count the raw bytes of each
-                # read that holds nothing but this message's head (a read in which an
-                # earlier message also ended holds bytes of that one too).
+                # that never ends would never be counted. Count raw bytes too: all of a
+                # read that holds only this head, and, when an earlier message ended in
+                # the same read, a lower bound of this head's share of it.
                 if not self.began_in_chunk or self.completed_in_chunk == 0:
                     self.head_unparsed += len(data)
-                if self.head_size + self.head_unparsed > self.limit_head:
+                elif not self.last_chunked:
+                    end = data.rfind(b"\r\n\r\n")
+                    share = len(data) - (end + 4 if end >= 0 else 0) - self.last_body_size
+                    if share > 0:
+                        self.head_unparsed += share
+                if self.head_unparsed > self.limit_head:
                     self.error_status = 431
                     raise _LimitExceeded()
         except _LimitExceeded:
@@ -261,6 +266,7 @@ cdef class HTTPProtocolCore:
         self.headers_done = False
         self.began_in_chunk = True
         self.head_unparsed = 0
+        self.chunked = False
         self.url = b""
         self.headers = []
         self.head_size = 0
@@ -313,6 +319,7 @@ cdef class HTTPProtocolCore:
         if self.http_version == "1.1" and not has_host:
             self.error_status = 400  # RFC 9112 section 3.2
             raise _LimitExceeded()
+        self.chunked = chunked
         if chunked and self.http_version == "1.0":
             self.error_status = 400  # RFC 9112 section 6.1: ambiguous framing
             raise _LimitExceeded()
@@ -338,6 +345,8 @@ cdef class HTTPProtocolCore:
     def on_message_complete(self):
         self.in_message = False
         self.completed_in_chunk += 1
+        self.last_body_size = self.body_size
+        self.last_chunked = self.chunked
         self.continue_pending = False
         cdef bytes url = self.url
         cdef Py_ssize_t qpos = url.find(b"?")
@@ -409,7 +418,7 @@ cdef class HTTPProtocolCore:
             response = Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json")
         if self.conn_state == CONN_CLOSED:
             self.current = None
-            if request.background:
+            if request.background is not None:
                 self.runner_submit(request.background)
             return
         self._write_response(request, response)
@@ -424,9 +433,11 @@ cdef class HTTPProtocolCore:
         data = encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0")
         self.out.append(data)
         self.out_size += len(data)
-        if request.background:
-            self.out_batches.append(request.background)
-            self.out_tasks += len(request.background)
+        batch = request.background
+        if batch is not None:
+            # PERF: read the item list directly; BackgroundTasks.__len__ is a Python call.
+            self.out_batches.append(batch)
+            self.out_tasks += len(batch._items)
         self.current = None
         if not keep_alive:
             self.close_after_write = True
@@ -519,6 +530,11 @@ cdef class HTTPProtocolCore:
             return
         self.conn_state = CONN_DRAINING
         if self.current is None and not self.pipeline and not self.in_message:
+            self.transport.close()
+
+    def close(self):
+        """Close the connection now (the server's last step of a shutdown)."""
+        if self.transport is not None and self.conn_state != CONN_CLOSED:
             self.transport.close()
 
     @property

@@ -7,8 +7,11 @@ import importlib.util
 import json
 import threading
 from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 # The only files of the bundle we serve, with their media types. Swagger UI 5 is
 # needed: older releases can't render OpenAPI 3.1 documents.

@@ -43,7 +43,7 @@ class ValidationError(msgspec.Struct):
 
 
 class HTTPValidationError(msgspec.Struct):
-    detail: Annotated[list[ValidationError], msgspec.Meta(title="Detail")] = msgspec.field(default_factory=list)
+    detail: Annotated[list[ValidationError], msgspec.Meta(title="Detail")]
 
 
 _NO_DEFAULT: Any = object()

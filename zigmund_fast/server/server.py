@@ -195,7 +195,7 @@ class Server:
         if self._metrics_dir:
             self._write_metrics()
         for connection in list(state.connections):
-            connection.transport.close()
+            connection.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
         await self._server.wait_closed() if not state.connections else None
