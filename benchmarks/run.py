@@ -308,6 +308,24 @@ def read_tasks(srv: RunningServer) -> int | None:
     return int(body["notifications_sent"])
 
 
+def read_handled(srv: RunningServer) -> int | None:
+    """POST requests the server's handler ran, once the count has stopped moving."""
+    last = None
+    for _ in range(50):
+        try:
+            status, body = request(srv.port, "GET", STATS_PATH)
+        except OSError:
+            return None
+        value = body.get("requests_handled") if status == 200 and isinstance(body, dict) else None
+        if not isinstance(value, int):
+            return None
+        if value == last:
+            return value
+        last = value
+        time.sleep(0.05)
+    return last
+
+
 def wait_tasks(srv: RunningServer, expected: int, timeout: float) -> int | None:
     """Poll the stats route until `expected` tasks ran, the count stalls for 3s, or `timeout`."""
     deadline = time.monotonic() + timeout
@@ -329,8 +347,8 @@ def bench_server(server: Server, args: argparse.Namespace, rnd: int, log_dir: Pa
     srv = RunningServer(server.name, server.command(args, free_port()), log_dir, args.start_timeout)
     samples: list[Sample] = []
     # Cumulative POSTs this process got: the check request, warm-ups and measured runs.
-    # "sent" counts requests wrk wrote (incl. the <= 1 per connection still in flight
-    # when wrk stops, whose handlers still run); "answered" counts completed responses.
+    # "sent" is the server's own count of POST handlers run (incl. the <= 1 per connection
+    # still in flight when wrk stops); "answered" counts responses wrk completed.
     sent = answered = 0
     try:
         for rname in args.routes:
@@ -345,7 +363,7 @@ def bench_server(server: Server, args: argparse.Namespace, rnd: int, log_dir: Pa
             warm = run_wrk(srv.port, route, args.warmup, args.connections)
             if route.counts_tasks:
                 answered += 1 + warm.requests
-                sent += 1 + (warm.sent if warm.sent is not None else warm.requests)
+                sent = read_handled(srv) or 0
                 wait_tasks(srv, sent, args.drain_timeout)  # warm-up backlog must not leak into the run
             pids = srv.pids()
             ticks0 = cpu_ticks(pids)
@@ -354,7 +372,7 @@ def bench_server(server: Server, args: argparse.Namespace, rnd: int, log_dir: Pa
             seen: int | None = None
             if route.counts_tasks:
                 answered += res.requests
-                sent += res.sent if res.sent is not None else res.requests
+                sent = read_handled(srv) or 0
                 seen = wait_tasks(srv, sent, args.drain_timeout)
             drained = time.monotonic() - ended
             time.sleep(max(0.0, args.drain - drained))  # CPU is read after the drain: tasks' work counts

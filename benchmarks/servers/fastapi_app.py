@@ -15,6 +15,7 @@ app = FastAPI(title="bench", version="0")
 # which is not what the plain tutorial-style app does.
 
 notifications_sent = 0
+requests_handled = 0  # POST handlers run; tasks run must equal it
 
 
 @app.get("/")
@@ -34,10 +35,12 @@ def send_notification(_ctx: object) -> None:
 
 @app.post("/tutorial/background-tasks/notifications")
 async def queue_notification(tasks: BackgroundTasks):
+    global requests_handled
+    requests_handled += 1
     tasks.add_task(send_notification, None)
     return {"queued": True}
 
 
 @app.get("/tutorial/background-tasks/stats")
 async def stats():
-    return {"notifications_sent": notifications_sent}
+    return {"notifications_sent": notifications_sent, "requests_handled": requests_handled}

@@ -10,6 +10,7 @@ import zigmund_fast as zigmund
 app = zigmund.App(title="bench", version="0")
 
 notifications_sent = 0
+requests_handled = 0  # POST handlers run; tasks run must equal it
 
 
 @app.get("/")
@@ -28,12 +29,14 @@ def send_notification(_ctx) -> None:
 
 
 async def queue_notification(req: zigmund.Request, tasks: zigmund.BackgroundTasks):
+    global requests_handled
+    requests_handled += 1
     tasks.add(send_notification, None)
     return zigmund.Response.json({"queued": True})
 
 
 def stats():
-    return {"notifications_sent": notifications_sent}
+    return {"notifications_sent": notifications_sent, "requests_handled": requests_handled}
 
 
 app.post("/tutorial/background-tasks/notifications", queue_notification)
