@@ -78,8 +78,20 @@ def _fastapi_cmd(a: argparse.Namespace, port: int) -> list[str]:
             "--http", "httptools", "--no-access-log", "--log-level", "warning", "--port", str(port)]
 
 
+def _zigmund_launcher(a: argparse.Namespace) -> list[str]:
+    # NOTE: the console script imports the installed package; `python -m zigmund_fast`
+    # from the repo root would import the (unbuilt) source tree instead.
+    script = Path(a.zigmund_python).parent / "zigmund"
+    return [str(script)] if script.exists() else [a.zigmund_python, "-m", "zigmund_fast"]
+
+
 def _zigmund_cmd(a: argparse.Namespace, port: int) -> list[str]:
-    return [a.zigmund_python, "-m", "zigmund_fast", "serve", "benchmarks.servers.zigmund_app:app",
+    return [*_zigmund_launcher(a), "serve", "benchmarks.servers.zigmund_app:app",
+            "--port", str(port), *shlex.split(a.zigmund_args)]
+
+
+def _zigmund_sink_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [*_zigmund_launcher(a), "serve", "benchmarks.servers.zigmund_sink_app:app",
             "--port", str(port), *shlex.split(a.zigmund_args)]
 
 
@@ -89,9 +101,13 @@ SERVERS: dict[str, Server] = {
                       "import uvicorn, uvloop, httptools, benchmarks.servers.fastapi_app", _fastapi_cmd),
     "zigmund": Server("zigmund", ("hello", "items", "post"),
                       "import zigmund_fast.cli, benchmarks.servers.zigmund_app", _zigmund_cmd),
+    # The POST route with the JSON-lines sink on: issue 3's "sink costs" ratio.
+    "zigmund-sink": Server("zigmund-sink", ("post",),
+                           "import zigmund_fast.cli, benchmarks.servers.zigmund_sink_app", _zigmund_sink_cmd),
 }
 
-PYTHON_OF: dict[str, str] = {"raw": "peer_python", "fastapi": "peer_python", "zigmund": "zigmund_python"}
+PYTHON_OF: dict[str, str] = {"raw": "peer_python", "fastapi": "peer_python", "zigmund": "zigmund_python",
+                             "zigmund-sink": "zigmund_python"}
 
 
 def _children(pid: int) -> list[int]:

@@ -18,7 +18,9 @@ def import_app(target: str) -> Any:
     """Import ``module.path:attr`` (the current directory is on ``sys.path``, as with uvicorn)."""
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
-        raise AppImportError(f"app must be given as MODULE:ATTR (for example examples.background_tasks:app), got {target!r}")
+        raise AppImportError(
+            f"app must be given as MODULE:ATTR (for example examples.background_tasks:app), got {target!r}"
+        )
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
