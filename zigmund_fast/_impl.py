@@ -9,7 +9,7 @@ from __future__ import annotations
 
 try:
     from zigmund_fast._compiled.protocol import HTTPProtocol
-    from zigmund_fast._compiled.taskring import TaskRing
+    from zigmund_fast._compiled.taskring import TaskRing, TaskRunnerCore
 except ImportError as exc:  # pragma: no cover - only on a broken install
     raise ImportError(
         "zigmund_fast's compiled modules are not built. Install the package with "
@@ -17,4 +17,4 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         f"Original error: {exc}"
     ) from exc
 
-__all__ = ["HTTPProtocol", "TaskRing"]
+__all__ = ["HTTPProtocol", "TaskRing", "TaskRunnerCore"]

@@ -15,7 +15,7 @@ import msgspec
 
 from zigmund_fast.background import ErrorStrategy, check_strategy
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
-from zigmund_fast.injection import INFALLIBLE, build_plan
+from zigmund_fast.injection import build_plan, compile_infallible_collect
 from zigmund_fast.metrics import Metrics
 from zigmund_fast.observability import Observer, request_id_from
 from zigmund_fast.requests import Request
@@ -276,12 +276,9 @@ class App:
                 tasks.strategy = route_strategy
             return response
 
-        infallible = all(extract in INFALLIBLE for _, extract in extractors)
+        infallible_collect = compile_infallible_collect(extractors)
 
         def collect(request: Request) -> dict[str, Any] | RequestValidationError:
-            if infallible:
-                # PERF: Request/BackgroundTasks-only signatures need no error list.
-                return {name: extract(request, None) for name, extract in extractors}  # type: ignore[arg-type]
             kwargs: dict[str, Any] = {}
             errors: list[dict[str, Any]] = []
             for name, extract in extractors:
@@ -289,6 +286,9 @@ class App:
             if errors:
                 return RequestValidationError(errors)
             return kwargs
+
+        if infallible_collect is not None:
+            collect = infallible_collect  # noqa: F811 - the specialised version wins
 
         if route.plan.is_async:
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, Union
 
-from zigmund_fast._impl import TaskRing
+from zigmund_fast._impl import TaskRunnerCore
 
 if TYPE_CHECKING:
     from zigmund_fast.observability import Observer
@@ -152,7 +152,7 @@ class BackgroundTasks:
         return f"<BackgroundTasks {self.names()!r}>"
 
 
-class TaskRunner:
+class TaskRunner(TaskRunnerCore):
     """Runs submitted batches on one event loop; one runner per server process.
 
     Parameters:
@@ -167,9 +167,6 @@ class TaskRunner:
         blocking_threads: size of the thread pool for ``blocking=True`` tasks.
     """
 
-    # PERF: how many batches one loop iteration may run before yielding to I/O.
-    BATCHES_PER_TICK = 512
-
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -181,89 +178,39 @@ class TaskRunner:
         blocking_threads: int = 16,
     ) -> None:
         check_strategy(error_strategy)
-        self.loop = loop
+        super().__init__(loop, max_pending)
         self.error_strategy = error_strategy
-        self.max_pending = max_pending
-        self.low_water = max_pending // 2
         self.on_pressure = on_pressure
-        self.under_pressure = False
         self.observer = observer if observer is not None and observer.enabled else None
         self.blocking_threads = blocking_threads
         self._executor: ThreadPoolExecutor | None = None
-        self.ring = TaskRing(1024)
-        # Tasks submitted and not yet finished (queued, running, or waiting in a batch).
-        self.pending = 0
-        self.peak_pending = 0
-        self.queued_total = 0
-        self.succeeded = 0
-        self.failed = 0
-        self.skipped = 0
-        self._scheduled = False
         # Running async batches -> [batch, index of the task being run].
         self._active: dict[asyncio.Task[None], list[Any]] = {}
         self._idle_waiters: list[asyncio.Future[None]] = []
 
-    def submit(self, batch: BackgroundTasks) -> None:
-        """Queue a request's tasks. Called after its response was written to the transport."""
-        count = len(batch._items)
-        if not count:
-            return
-        self.ring.push(batch)
-        self.pending += count
-        self.queued_total += count
-        if self.pending > self.peak_pending:
-            self.peak_pending = self.pending
-        if self.observer is not None:
-            for item in batch._items:
-                self.observer.emit("task.queued", batch.request_id, task=task_name(item.func), route=batch.route,
-                                   queue_depth=self.pending)
-        if self.max_pending and self.pending >= self.max_pending and not self.under_pressure:
-            self.under_pressure = True
-            if self.on_pressure is not None:
-                self.on_pressure(True)
-        if not self._scheduled:
-            self._scheduled = True
-            self.loop.call_soon(self._drain)
+    # submit() and the drain loop are in TaskRunnerCore; these are the policy hooks it calls.
 
-    def _drain(self) -> None:
-        """Called by the loop: run queued batches, a bounded number per iteration."""
-        self._scheduled = False
-        ring = self.ring
-        budget = self.BATCHES_PER_TICK
-        while ring and budget:
-            budget -= 1
-            self._run_batch(ring.pop())
-        if ring:
-            self._scheduled = True
-            self.loop.call_soon(self._drain)
-        else:
-            self._maybe_idle()
-        self._check_pressure()
+    def _emit_queued(self, batch: BackgroundTasks) -> None:
+        assert self.observer is not None
+        for item in batch._items:
+            self.observer.emit("task.queued", batch.request_id, task=task_name(item.func), route=batch.route,
+                               queue_depth=self.pending)
+
+    def _start_async(self, batch: BackgroundTasks, index: int) -> None:
+        """Run the rest of ``batch``, from ``index``, in an asyncio task (it awaits, or has options)."""
+        where = [batch, index]
+        task = self.loop.create_task(self._run_rest_async(batch, where))
+        self._active[task] = where
+        task.add_done_callback(self._task_done)
 
     def _run_batch(self, batch: BackgroundTasks) -> None:
-        items = batch._items
-        observer = self.observer
-        for index, item in enumerate(items):
-            # PERF: tuple indexing; NamedTuple attribute access costs ~40 ns each.
-            # item[3:6] are is_async, timeout, blocking.
-            if item[3] or item[5] or item[4] is not None:
-                where = [batch, index]
-                task = self.loop.create_task(self._run_rest_async(batch, where))
-                self._active[task] = where
-                task.add_done_callback(self._task_done)
+        """The drain loop's path while a sink is attached: every task is observed."""
+        for index, item in enumerate(batch._items):
+            if item.is_async or item.blocking or item.timeout is not None:
+                self._start_async(batch, index)
                 return
-            if observer is not None:
-                if not self._run_observed(batch, index, item):
-                    return
-                continue
-            try:
-                item[0](*item[1], **item[2])
-            except Exception as exc:
-                if not self._record_failure(batch, index, exc, 0.0):
-                    return
-            else:
-                self.succeeded += 1
-                self.pending -= 1
+            if not self._run_observed(batch, index, item):
+                return
 
     def _run_observed(self, batch: BackgroundTasks, index: int, item: TaskItem) -> bool:
         assert self.observer is not None

@@ -240,15 +240,41 @@ def _extract_request(request: Request, errors: Errors) -> Request:
     return request
 
 
+_new = object.__new__
+
+
 def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
     tasks = request.background
     if tasks is None:
-        tasks = request.background = BackgroundTasks()
+        # PERF: skip __init__; the dispatcher sets route, request_id and strategy when the
+        # handler returns (the only time anything reads them).
+        tasks = request.background = _new(BackgroundTasks)
+        tasks._items = []
     return tasks
 
 
 # Extractors that can't add a validation error.
 INFALLIBLE = frozenset({_extract_request, _extract_tasks})
+
+
+def compile_infallible_collect(
+    extractors: tuple[tuple[str, Extractor], ...],
+) -> Callable[[Request], dict[str, Any]] | None:
+    """For signatures of only Request/BackgroundTasks: one generated function building the kwargs.
+
+    None when some parameter can fail validation (those go through the general loop).
+    """
+    if not extractors or not all(extract in INFALLIBLE for _, extract in extractors):
+        return None
+    # PERF: a dict display instead of a loop of extractor calls (~0.2 us on the seed's POST).
+    namespace: dict[str, Any] = {"_extract_tasks": _extract_tasks}
+    items = []
+    for name, extract in extractors:
+        if not name.isidentifier():  # parameter names always are; never format anything else
+            return None
+        items.append(f"{name!r}: request" if extract is _extract_request else f"{name!r}: _extract_tasks(request, None)")
+    exec(f"def collect(request):\n    return {{{', '.join(items)}}}\n", namespace)  # noqa: S102
+    return namespace["collect"]  # type: ignore[no-any-return]
 
 
 def _scalar_extractor(

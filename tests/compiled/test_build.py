@@ -48,4 +48,13 @@ def test_the_server_the_runner_and_the_test_client_use_the_compiled_classes() ->
 
     assert server.HTTPProtocol is impl.HTTPProtocol
     assert testing.HTTPProtocol is impl.HTTPProtocol
-    assert background.TaskRing is impl.TaskRing
+    # The runner's queue, counters and drain loop are the compiled TaskRunnerCore, on a TaskRing.
+    assert issubclass(background.TaskRunner, impl.TaskRunnerCore)
+    assert impl.TaskRunnerCore.__module__ == "zigmund_fast._compiled.taskring"
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert type(background.TaskRunner(loop).ring) is impl.TaskRing
+    finally:
+        loop.close()

@@ -1,3 +1,6 @@
+from zigmund_fast._compiled.taskring cimport TaskRunnerCore
+
+
 cdef enum ConnState:
     CONN_OPEN = 0       # reading and answering requests
     CONN_DRAINING = 1   # server shutting down: answer what was parsed, then close
@@ -10,8 +13,7 @@ cdef class HTTPProtocolCore:
     cdef object state
     cdef object loop
     cdef object app_call
-    cdef object runner
-    cdef object runner_submit
+    cdef TaskRunnerCore runner
     cdef Py_ssize_t max_pending
     cdef Py_ssize_t limit_head
     cdef Py_ssize_t limit_body

@@ -141,9 +141,9 @@ cdef class HTTPProtocolCore:
         self.state = state
         self.loop = state.loop
         self.app_call = state.app_call
-        self.runner = state.runner
-        self.runner_submit = state.runner.submit
-        self.max_pending = state.runner.max_pending
+        # PERF: a typed runner makes submit() and its counters C-level calls.
+        self.runner = <TaskRunnerCore?>state.runner
+        self.max_pending = self.runner.max_pending
         self.limit_head = state.limit_request_head
         self.limit_body = state.limit_request_body
         self.limit_pipeline = state.limit_pipeline
@@ -186,7 +186,7 @@ cdef class HTTPProtocolCore:
         if self.out_batches:
             batches, self.out_batches = self.out_batches, []
             for batch in batches:
-                self.runner_submit(batch)
+                self.runner.submit(batch)
         self.out = []
 
     def eof_received(self):
@@ -419,7 +419,7 @@ cdef class HTTPProtocolCore:
         if self.conn_state == CONN_CLOSED:
             self.current = None
             if request.background is not None:
-                self.runner_submit(request.background)
+                self.runner.submit(request.background)
             return
         self._write_response(request, response)
         self._process_pipeline()
@@ -459,7 +459,7 @@ cdef class HTTPProtocolCore:
             batches, self.out_batches = self.out_batches, []
             self.out_tasks = 0
             for batch in batches:
-                self.runner_submit(batch)
+                self.runner.submit(batch)
         if self.close_after_write and self.current is None and self.conn_state != CONN_CLOSED:
             if self.conn_state == CONN_LINGERING:
                 return

@@ -12,3 +12,22 @@ class TaskRing:
     def max_capacity(self) -> int: ...
     @property
     def high_water(self) -> int: ...
+
+
+class TaskRunnerCore:
+    ring: TaskRing
+    loop: Any
+    observer: Any
+    on_pressure: Any
+    pending: int
+    peak_pending: int
+    queued_total: int
+    succeeded: int
+    failed: int
+    skipped: int
+    max_pending: int
+    low_water: int
+    under_pressure: bool
+    def __init__(self, loop: Any, max_pending: int = 0) -> None: ...
+    def submit(self, batch: Any) -> None: ...
+    def _drain(self) -> None: ...

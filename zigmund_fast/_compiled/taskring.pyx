@@ -107,3 +107,87 @@ cdef class TaskRing:
     def high_water(self) -> int:
         """The largest number of entries held at once since creation."""
         return self._high_water
+
+
+# PERF: tasks run per loop iteration before the loop gets back to I/O.
+cdef Py_ssize_t BATCHES_PER_TICK = 512
+
+
+cdef class TaskRunnerCore:
+    """The mechanism of the background-task runner: queue, counters, and the drain loop.
+
+    Batches (objects with an ``_items`` list of
+    ``(func, args, kwargs, is_async, timeout, blocking)`` tuples) are pushed on
+    the ring by ``submit`` and drained on the loop, a bounded number per
+    iteration. Plain tasks without options run right here; everything that is
+    policy (async and blocking tasks, timeouts, failures, events, backpressure
+    callbacks, idleness) is delegated to methods of the Python subclass:
+    ``_emit_queued``, ``_start_async``, ``_record_failure``, ``_run_batch``,
+    ``_maybe_idle``, ``_check_pressure``.
+    """
+
+    def __init__(self, loop, Py_ssize_t max_pending=0):
+        self.ring = TaskRing(1024)
+        self.loop = loop
+        self.max_pending = max_pending
+        self.low_water = max_pending // 2
+        self.drain_callback = self._drain
+
+    cpdef submit(self, object batch):
+        """Queue a request's tasks. Called after its response was written to the transport."""
+        cdef list items = batch._items
+        cdef Py_ssize_t count = len(items)
+        if count == 0:
+            return
+        self.ring.push(batch)
+        self.pending += count
+        self.queued_total += count
+        if self.pending > self.peak_pending:
+            self.peak_pending = self.pending
+        if self.observer is not None:
+            self._emit_queued(batch)
+        if self.max_pending and self.pending >= self.max_pending and not self.under_pressure:
+            self.under_pressure = True
+            if self.on_pressure is not None:
+                self.on_pressure(True)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.drain_callback)
+
+    def _drain(self):
+        """Called by the loop: run queued batches, a bounded number per iteration."""
+        cdef Py_ssize_t budget = BATCHES_PER_TICK
+        self.scheduled = False
+        while self.ring._count and budget:
+            budget -= 1
+            self._run_batch_fast(self.ring.pop())
+        if self.ring._count:
+            self.scheduled = True
+            self.loop.call_soon(self.drain_callback)
+        else:
+            self._maybe_idle()
+        if self.under_pressure:
+            self._check_pressure()
+
+    cdef int _run_batch_fast(self, object batch) except -1:
+        cdef list items = batch._items
+        cdef Py_ssize_t index
+        cdef tuple item
+        if self.observer is not None:
+            self._run_batch(batch)
+            return 0
+        for index in range(len(items)):
+            item = <tuple>items[index]
+            # item[3:6]: is_async, timeout, blocking
+            if item[3] or item[5] or item[4] is not None:
+                self._start_async(batch, index)
+                return 0
+            try:
+                item[0](*item[1], **item[2])
+            except Exception as exc:
+                if not self._record_failure(batch, index, exc, 0.0):
+                    return 0
+            else:
+                self.succeeded += 1
+                self.pending -= 1
+        return 0
