@@ -20,9 +20,8 @@ Event kinds and their ``data`` keys:
 
 from __future__ import annotations
 
-import dataclasses
+import atexit
 import itertools
-import json
 import logging
 import os
 import re
@@ -31,29 +30,44 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
+
+import msgspec
 
 logger = logging.getLogger("zigmund_fast.observability")
 
 Sink = Callable[["Event"], Any]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Event:
-    """One thing that happened. ``timestamp`` is ``time.monotonic()``; ``wall_time`` is ``time.time()``."""
+# Wall-clock time of monotonic 0, so an event needs only one clock read.
+_WALL_OFFSET = time.time() - time.monotonic()
+
+
+class Event(NamedTuple):
+    """One thing that happened (immutable). ``timestamp`` is ``time.monotonic()``."""
 
     kind: str
     timestamp: float
-    wall_time: float
     request_id: str | None
     data: Mapping[str, Any]
 
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return self.data[key]
+        return tuple.__getitem__(self, key)
+
+    @property
+    def wall_time(self) -> float:
+        """The event's time as ``time.time()`` would have given it."""
+        return self.timestamp + _WALL_OFFSET
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "time": self.wall_time, "monotonic": self.timestamp,
                 "request_id": self.request_id, **self.data}
+
+
+_new_event = tuple.__new__
+_monotonic = time.monotonic
 
 
 class Observer:
@@ -73,7 +87,8 @@ class Observer:
         self.enabled = True
 
     def emit(self, kind: str, request_id: str | None, **data: Any) -> None:
-        event = Event(kind, time.monotonic(), time.time(), request_id, MappingProxyType(data))
+        # PERF: a tuple built directly (no dataclass __init__) and one clock read.
+        event = _new_event(Event, (kind, _monotonic(), request_id, MappingProxyType(data)))
         for sink in self._sinks:
             try:
                 sink(event)
@@ -106,21 +121,63 @@ class MemorySink:
 
 
 class JSONLinesSink:
-    """Writes one JSON object per event and line, to stderr or a file (appending)."""
+    """Writes one JSON object per event and line, to stderr or a file (appending).
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    Events are buffered and written when ``BATCH`` have gathered, when the
+    oldest buffered one is ``flush_interval`` seconds old (checked as events
+    arrive), and on ``flush()``/``close()`` and at interpreter exit.
+    """
+
+    BATCH = 1024
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, flush_interval: float = 0.5) -> None:
         self._path = path
-        self._file: IO[str] = open(path, "a", buffering=1, encoding="utf-8") if path is not None else sys.stderr
+        self._file: IO[bytes] = open(path, "ab") if path is not None else sys.stderr.buffer  # noqa: SIM115
         self._lock = threading.Lock()
+        self._events: list[Event] = []
+        self._flush_interval = flush_interval
+        self._oldest = 0.0
+        atexit.register(self.flush)
 
     def __call__(self, event: Event) -> None:
-        line = json.dumps(event.to_dict(), default=str, separators=(",", ":"))
+        # PERF: only keep the event here; encoding happens in bulk when the buffer is written.
+        timestamp = event.timestamp
         with self._lock:
-            self._file.write(line + "\n")
+            if not self._events:
+                self._oldest = timestamp
+            self._events.append(event)
+            if len(self._events) < self.BATCH and timestamp - self._oldest < self._flush_interval:
+                return
+            events, self._events = self._events, []
+        self._write(events)
+
+    def _write(self, events: list[Event]) -> None:
+        offset = _WALL_OFFSET
+        lines = _encode_lines([
+            {"kind": kind, "time": timestamp + offset, "monotonic": timestamp, "request_id": request_id, **data}
+            for kind, timestamp, request_id, data in events
+        ])
+        try:
+            self._file.write(lines)
+            self._file.flush()
+        except (OSError, ValueError) as exc:  # a closed or broken file must not break requests
+            logger.warning("JSONLinesSink could not write %d event(s): %s", len(events), exc)
+
+    def flush(self) -> None:
+        with self._lock:
+            events, self._events = self._events, []
+        if events:
+            self._write(events)
 
     def close(self) -> None:
+        self.flush()
+        atexit.unregister(self.flush)
         if self._path is not None:
             self._file.close()
+
+
+_encoder = msgspec.json.Encoder(enc_hook=str)
+_encode_lines = _encoder.encode_lines
 
 
 # Request ids: a well-formed incoming X-Request-ID is kept, anything else is replaced.
