@@ -174,3 +174,23 @@ def test_app_settings_are_validated() -> None:
         App(shutdown_timeout=-1)
     with pytest.raises(TypeError):
         App(no_such_setting=True)  # type: ignore[call-arg]
+
+
+def test_asyncio_timeout_works_once_the_handler_has_suspended() -> None:
+    """The documented pattern: the handler's first step runs outside a Task, the rest inside one."""
+    import asyncio
+
+    app = App()
+
+    @app.get("/timeout")
+    async def with_timeout() -> dict[str, bool]:
+        await asyncio.sleep(0)
+        try:
+            async with asyncio.timeout(0.05):
+                await asyncio.sleep(5)
+        except TimeoutError:
+            return {"timed_out": True}
+        return {"timed_out": False}
+
+    with TestClient(app) as client:
+        assert client.get("/timeout").json() == {"timed_out": True}

@@ -170,7 +170,8 @@ class TestClient:
         protocol = HTTPProtocol(self._state)
         protocol.connection_made(transport)
         reader = _ResponseReader(head)
-        protocol.data_received(raw)
+        # NOTE: a loop callback, as from a real socket: not inside this coroutine's Task.
+        self.loop.call_soon(protocol.data_received, raw)
         try:
             async with asyncio.timeout(timeout):
                 while not reader.done:
