@@ -15,7 +15,7 @@ import msgspec
 
 from zigmund_fast.background import ErrorStrategy, check_strategy
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
-from zigmund_fast.injection import build_plan, compile_infallible_collect
+from zigmund_fast.injection import build_plan, compile_infallible_call
 from zigmund_fast.metrics import Metrics
 from zigmund_fast.observability import Observer, request_id_from
 from zigmund_fast.requests import Request
@@ -276,7 +276,7 @@ class App:
                 tasks.strategy = route_strategy
             return response
 
-        infallible_collect = compile_infallible_collect(extractors)
+        infallible_call = compile_infallible_call(endpoint, extractors)
 
         def collect(request: Request) -> dict[str, Any] | RequestValidationError:
             kwargs: dict[str, Any] = {}
@@ -287,13 +287,12 @@ class App:
                 return RequestValidationError(errors)
             return kwargs
 
-        if infallible_collect is not None:
-            collect = infallible_collect  # noqa: F811 - the specialised version wins
-
         if route.plan.is_async:
 
             def handle(request: Request) -> Any:
-                if extractors:
+                if infallible_call is not None:
+                    coro = infallible_call(request)
+                elif extractors:
                     kwargs = collect(request)
                     if type(kwargs) is RequestValidationError:
                         return on_error(request, kwargs)
@@ -312,7 +311,7 @@ class App:
 
         else:
 
-            def handle(request: Request) -> Any:
+            def handle(request: Request) -> Any:  # type: ignore[misc]
                 kwargs = collect(request) if extractors else {}
                 if type(kwargs) is RequestValidationError:
                     return on_error(request, kwargs)

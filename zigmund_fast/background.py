@@ -339,6 +339,7 @@ class TaskRunner(TaskRunnerCore):
     def _maybe_idle(self) -> None:
         if self._idle_waiters and self.idle:
             waiters, self._idle_waiters = self._idle_waiters, []
+            self.idle_waiting = False
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
@@ -352,6 +353,7 @@ class TaskRunner(TaskRunnerCore):
         while not self.idle:
             waiter = self.loop.create_future()
             self._idle_waiters.append(waiter)
+            self.idle_waiting = True
             await waiter
 
     def abandon(self) -> list[str]:

@@ -257,24 +257,25 @@ def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
 INFALLIBLE = frozenset({_extract_request, _extract_tasks})
 
 
-def compile_infallible_collect(
-    extractors: tuple[tuple[str, Extractor], ...],
-) -> Callable[[Request], dict[str, Any]] | None:
-    """For signatures of only Request/BackgroundTasks: one generated function building the kwargs.
+def compile_infallible_call(
+    endpoint: Callable[..., Any], extractors: tuple[tuple[str, Extractor], ...],
+) -> Callable[[Request], Any] | None:
+    """For signatures of only Request/BackgroundTasks: one generated function that calls the handler.
 
     None when some parameter can fail validation (those go through the general loop).
     """
     if not extractors or not all(extract in INFALLIBLE for _, extract in extractors):
         return None
-    # PERF: a dict display instead of a loop of extractor calls (~0.2 us on the seed's POST).
-    namespace: dict[str, Any] = {"_extract_tasks": _extract_tasks}
-    items = []
+    # PERF: a direct keyword call instead of building a kwargs dict from a loop of
+    # extractor calls (~0.3 us on the seed's POST route).
+    namespace: dict[str, Any] = {"_extract_tasks": _extract_tasks, "_endpoint": endpoint}
+    arguments = []
     for name, extract in extractors:
         if not name.isidentifier():  # parameter names always are; never format anything else
             return None
-        items.append(f"{name!r}: request" if extract is _extract_request else f"{name!r}: _extract_tasks(request, None)")
-    exec(f"def collect(request):\n    return {{{', '.join(items)}}}\n", namespace)  # noqa: S102
-    return namespace["collect"]  # type: ignore[no-any-return]
+        arguments.append(f"{name}=request" if extract is _extract_request else f"{name}=_extract_tasks(request, None)")
+    exec(f"def call(request):\n    return _endpoint({', '.join(arguments)})\n", namespace)  # noqa: S102
+    return namespace["call"]  # type: ignore[no-any-return]
 
 
 def _scalar_extractor(

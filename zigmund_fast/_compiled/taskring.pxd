@@ -28,6 +28,7 @@ cdef class TaskRunnerCore:
     cdef public Py_ssize_t max_pending
     cdef public Py_ssize_t low_water
     cdef public bint under_pressure
+    cdef public bint idle_waiting
     cdef bint scheduled
     cdef object drain_callback
 

@@ -164,7 +164,7 @@ cdef class TaskRunnerCore:
         if self.ring._count:
             self.scheduled = True
             self.loop.call_soon(self.drain_callback)
-        else:
+        elif self.idle_waiting:
             self._maybe_idle()
         if self.under_pressure:
             self._check_pressure()
