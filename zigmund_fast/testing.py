@@ -21,24 +21,8 @@ from zigmund_fast._impl import HTTPProtocol
 from zigmund_fast.app import App
 from zigmund_fast.background import TaskRunner
 from zigmund_fast.requests import Headers
-
-
-class _State:
-    """The slice of the server's shared state the protocol reads."""
-
-    def __init__(self, app: App, loop: asyncio.AbstractEventLoop, runner: TaskRunner) -> None:
-        self.loop = loop
-        self.app_call = app.dispatch
-        self.runner = runner
-        self.connections: set[Any] = set()
-        self.limit_request_head = 64 * 1024
-        self.limit_request_body = 16 * 1024 * 1024
-        self.limit_pipeline = 32
-        self.draining = False
-        self.tasks_paused = False
-        self.observe = app._observing
-        self.stamp_response = app.stamp_response
-        self.responses_written = app.responses_written
+from zigmund_fast.server.config import Config
+from zigmund_fast.server.server import ServerState
 
 
 class _MemoryTransport(asyncio.Transport):
@@ -133,7 +117,8 @@ class TestClient:
         self.host = urlsplit(base_url).netloc or "testserver"
         self.loop = uvloop.new_event_loop()
         self.runner = TaskRunner(self.loop, error_strategy=app.background_errors, observer=app.observer)
-        self._state = _State(app, self.loop, self.runner)
+        # The server's own shared state, with the server's default limits.
+        self._state = ServerState(Config(app=app), self.loop, self.runner)
         if app.metrics is not None:
             app.metrics.runner = self.runner
 
