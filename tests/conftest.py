@@ -47,7 +47,7 @@ class RunningServer:
 
     def start(self) -> RunningServer:
         self._thread.start()
-        if not self._ready.wait(10) or self.server.port is None:
+        if not self._ready.wait(10) or self.server._server is None:
             raise RuntimeError("test server did not start")
         return self
 

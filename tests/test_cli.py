@@ -234,3 +234,22 @@ def test_console_script_is_installed() -> None:
 
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     assert scripts.get("zigmund") == "zigmund_fast.cli:main"
+
+
+def test_routes_and_openapi_commands_print_the_app() -> None:
+    routes = subprocess.run([*zigmund_command(), "routes", "examples.background_tasks:app"], cwd=REPO, env=env(),
+                            capture_output=True, text=True, timeout=30)
+    assert routes.returncode == 0, routes.stderr
+    lines = routes.stdout.splitlines()
+    assert lines[0].split() == ["METHODS", "PATH", "HANDLER"]
+    assert any(line.split() == ["POST", "/tutorial/background-tasks/notifications", "queue_notification"]
+               for line in lines)
+    document = subprocess.run([*zigmund_command(), "openapi", "examples.background_tasks:app"], cwd=REPO,
+                              env=env(), capture_output=True, text=True, timeout=30)
+    assert document.returncode == 0, document.stderr
+    parsed = json.loads(document.stdout)
+    assert parsed["openapi"] == "3.1.0"
+    assert "/tutorial/background-tasks/stats" in parsed["paths"]
+    bad = subprocess.run([*zigmund_command(), "routes", "nocolon"], cwd=REPO, env=env(), capture_output=True,
+                         text=True, timeout=30)
+    assert bad.returncode == 2 and "MODULE:ATTR" in bad.stderr

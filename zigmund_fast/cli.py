@@ -1,9 +1,10 @@
-"""The ``zigmund`` command: ``zigmund serve MODULE:ATTR [--host] [--port] [--workers]``."""
+"""The ``zigmund`` command: ``serve``, ``routes`` and ``openapi`` for an app given as ``MODULE:ATTR``."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -53,11 +54,38 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout-keep-alive", type=float, default=5.0)
     serve.add_argument("--timeout-graceful-shutdown", type=float, default=None)
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--uds", default=None, help="serve on this Unix domain socket instead of host/port")
+    serve.add_argument("--ssl-certfile", default=None, help="PEM certificate chain: serve HTTPS")
+    serve.add_argument("--ssl-keyfile", default=None, help="PEM private key for --ssl-certfile")
+    routes = commands.add_parser("routes", help="print the route table of an app")
+    routes.add_argument("app", help="MODULE:ATTR")
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document of an app as JSON")
+    openapi.add_argument("app", help="MODULE:ATTR")
     return parser
+
+
+def _print_routes(app: Any) -> None:
+    rows = [(",".join(route.methods), route.path, route.name) for route in app.routes]
+    width_methods = max((len(r[0]) for r in rows), default=6)
+    width_path = max((len(r[1]) for r in rows), default=4)
+    print(f"{'METHODS':<{width_methods}}  {'PATH':<{width_path}}  HANDLER")
+    for methods, path, name in rows:
+        print(f"{methods:<{width_methods}}  {path:<{width_path}}  {name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("routes", "openapi"):
+        try:
+            app = import_app(args.app)
+        except AppImportError as exc:
+            print(f"zigmund: error: {exc}", file=sys.stderr)
+            return 2
+        if args.command == "routes":
+            _print_routes(app)
+        else:
+            print(json.dumps(app.openapi(), indent=2))
+        return 0
     if args.command == "serve":
         from zigmund_fast.server.config import Config
         from zigmund_fast.server.supervisor import run
@@ -68,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 app=app, host=args.host, port=args.port, workers=args.workers,
                 timeout_keep_alive=args.timeout_keep_alive,
                 timeout_graceful_shutdown=args.timeout_graceful_shutdown, log_level=args.log_level,
+                uds=args.uds, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
             )
         except (AppImportError, ValueError) as exc:
             print(f"zigmund: error: {exc}", file=sys.stderr)

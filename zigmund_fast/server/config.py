@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from typing import Any
 
 
@@ -25,6 +26,9 @@ class Config:
             the server stops reading from that connection.
         backlog: listen(2) backlog.
         reuse_port: set SO_REUSEPORT (always on with ``workers > 1``).
+        uds: serve on this Unix domain socket path instead of host/port.
+        ssl_certfile, ssl_keyfile: serve HTTPS with this certificate chain and
+            key (PEM), through the standard library's ``ssl`` module.
     """
 
     app: Any
@@ -40,12 +44,27 @@ class Config:
     backlog: int = 2048
     reuse_port: bool = False
     log_level: str = "info"
+    uds: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The server-side TLS context, or None for plain HTTP."""
+        if self.ssl_certfile is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        if self.uds is not None and self.workers > 1:
+            raise ValueError("--uds serves from one process; use --workers 1 (or a TCP port for several workers)")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
         for name in ("timeout_keep_alive", "limit_request_head", "limit_request_body", "limit_pipeline"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

@@ -85,18 +85,32 @@ class Server:
         def factory() -> HTTPProtocol:
             return HTTPProtocol(state)
 
+        context = self.config.ssl_context()
         if self.sock is not None:
-            self._server = await loop.create_server(factory, sock=self.sock, backlog=self.config.backlog)
+            self._server = await loop.create_server(factory, sock=self.sock, backlog=self.config.backlog,
+                                                    ssl=context)
+        elif self.config.uds is not None:
+            self._server = await loop.create_unix_server(factory, self.config.uds, backlog=self.config.backlog,
+                                                         ssl=context)
         else:
             self._server = await loop.create_server(
                 factory, self.config.host, self.config.port, backlog=self.config.backlog,
-                reuse_port=self.config.reuse_port or None,
+                reuse_port=self.config.reuse_port or None, ssl=context,
             )
-        self.port = self._server.sockets[0].getsockname()[1]
+        address = self._server.sockets[0].getsockname()
+        self.port = address[1] if isinstance(address, tuple) else None
         self._sweeper = loop.call_later(SWEEP_INTERVAL, self._sweep)
         if app.metrics is not None:
             app.metrics.runner = self.runner
         self._metrics_dir = os.environ.get(METRICS_DIR_ENV) if app.metrics is not None else None
+
+    @property
+    def url(self) -> str:
+        if self.config.uds is not None:
+            return f"unix:{self.config.uds}"
+        scheme = "https" if self.config.ssl_certfile else "http"
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"{scheme}://{host}:{self.port}"
 
     def _on_task_pressure(self, high: bool) -> None:
         """Called by the runner when queued tasks cross max_pending_tasks (high) or its low-water mark."""
@@ -152,7 +166,7 @@ class Server:
         await self.start()
         if install_signals:
             self._install_signal_handlers()
-        logger.info("zigmund_fast serving on http://%s:%d", self.config.host, self.port)
+        logger.info("zigmund_fast serving on %s", self.url)
         assert self._exit is not None
         await self._exit.wait()
         return await self.shutdown()
