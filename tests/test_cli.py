@@ -253,3 +253,20 @@ def test_routes_and_openapi_commands_print_the_app() -> None:
     bad = subprocess.run([*zigmund_command(), "routes", "nocolon"], cwd=REPO, env=env(), capture_output=True,
                          text=True, timeout=30)
     assert bad.returncode == 2 and "MODULE:ATTR" in bad.stderr
+
+
+def test_access_log_flag_writes_one_line_per_request() -> None:
+    port = free_port()
+    proc = subprocess.Popen([*zigmund_command(), "serve", "examples.background_tasks:app", "--port", str(port),
+                             "--access-log"], cwd=REPO, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        wait_for_port(port, proc)
+        request(port, b"GET /tutorial/background-tasks/stats HTTP/1.1\r\nHost: t\r\n\r\n")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert '"GET /tutorial/background-tasks/stats HTTP/1.1" 200' in stderr

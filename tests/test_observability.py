@@ -199,3 +199,32 @@ def test_sink_sees_task_events_only_after_the_response_is_written(serve: Any) ->
         asyncio.run(asyncio.sleep(0.02))
     kinds = server.call(lambda: [e.kind for e in sink.events])
     assert kinds.index("request.end") < kinds.index("task.queued") < kinds.index("task.start") < kinds.index("task.end")
+
+
+@pytest.mark.parametrize("format_", ["combined", "json"])
+def test_access_log_lines(tmp_path: Path, format_: str) -> None:
+    from zigmund_fast.observability import AccessLogSink
+
+    path = tmp_path / "access.log"
+    sink = AccessLogSink(path, format=format_)
+    app = App()
+    app.add_sink(sink)
+    app.get("/items/{n}", lambda n: {"n": n})
+    with TestClient(app) as client:
+        client.get("/items/3?x=1", headers={"user-agent": 'agent "7"', "referer": "http://r/"})
+        client.get("/missing")
+    sink.close()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2
+    if format_ == "json":
+        first = json.loads(lines[0])
+        assert (first["method"], first["target"], first["status"], first["route"]) == ("GET", "/items/3?x=1", 200,
+                                                                                      "/items/{n}")
+        assert first["size"] == len(b'{"n":"3"}') and first["user_agent"] == 'agent "7"'
+        assert json.loads(lines[1])["status"] == 404
+    else:
+        assert lines[0].startswith("testclient - - [")
+        assert '"GET /items/3?x=1 HTTP/1.1" 200 9 "http://r/" "agent \\"7\\""' in lines[0]
+        assert '"GET /missing HTTP/1.1" 404' in lines[1]
+    with pytest.raises(ValueError):
+        AccessLogSink(format="xml")

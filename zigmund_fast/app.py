@@ -201,6 +201,8 @@ class App:
 
     def dispatch(self, request: Request) -> Response | asyncio.Future[Response]:
         """Called by the protocol once per request: a Response, or a Future of one."""
+        if self._observing:
+            self._start_observing(request)
         # PERF: static paths are one dict lookup, without a method call.
         table = self._static.get(request.path)
         raw_params = None
@@ -217,8 +219,6 @@ class App:
         if raw_params is not None:
             request.path_params = raw_params
         request.route = route
-        if self._observing:
-            self._start_observing(request)
         return route.handle(request)
 
     def _start_observing(self, request: Request) -> None:
@@ -232,6 +232,7 @@ class App:
         if request.request_id is not None:
             response.headers["x-request-id"] = request.request_id
         request.status = response.status_code
+        request.response_size = len(response.body)
 
     def responses_written(self, requests: list[Request]) -> None:
         """Called by the protocol, while observing, once these requests' responses were written."""
@@ -240,8 +241,15 @@ class App:
         now = time.monotonic()
         for request in requests:
             route = request.route.path if request.route is not None else None
-            self.observer.emit("request.end", request.request_id, method=request.method, route=route,
-                               status=request.status, duration=now - request.started if request.started else 0.0)
+            query = request.query_string
+            headers = request.headers
+            self.observer.emit(
+                "request.end", request.request_id, method=request.method, route=route, status=request.status,
+                duration=now - request.started if request.started else 0.0,
+                target=request.path + "?" + query.decode("latin-1") if query else request.path,
+                client=request.client[0] if request.client else None, http_version=request.http_version,
+                size=request.response_size, user_agent=headers.get("user-agent"), referer=headers.get("referer"),
+            )
 
     def _build_handle(self, route: Route) -> Callable[[Request], Any]:
         endpoint = route.endpoint

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout-keep-alive", type=float, default=5.0)
     serve.add_argument("--timeout-graceful-shutdown", type=float, default=None)
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    serve.add_argument("--access-log-format", default="combined", choices=["combined", "json"])
     serve.add_argument("--uds", default=None, help="serve on this Unix domain socket instead of host/port")
     serve.add_argument("--ssl-certfile", default=None, help="PEM certificate chain: serve HTTPS")
     serve.add_argument("--ssl-keyfile", default=None, help="PEM private key for --ssl-certfile")
@@ -92,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             app = import_app(args.app)
+            if args.access_log:
+                from zigmund_fast.observability import AccessLogSink
+
+                app.add_sink(AccessLogSink(format=args.access_log_format))
             config = Config(
                 app=app, host=args.host, port=args.port, workers=args.workers,
                 timeout_keep_alive=args.timeout_keep_alive,

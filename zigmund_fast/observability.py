@@ -8,8 +8,9 @@ task. With no sink attached nothing is built or called.
 Event kinds and their ``data`` keys:
 
 - ``request.start``: method, path
-- ``request.end``: method, route, status, duration (seconds), emitted once the
-  response was written to the transport
+- ``request.end``: method, route, status, duration (seconds), target (path and
+  query), client, http_version, size (body bytes), user_agent, referer; emitted
+  once the response was written to the transport
 - ``task.queued``: task, route, queue_depth (tasks queued in this process)
 - ``task.start``: task, route
 - ``task.end``: task, route, duration, outcome (``ok`` / ``error`` / ``skipped``)
@@ -178,6 +179,45 @@ class JSONLinesSink:
 
 _encoder = msgspec.json.Encoder(enc_hook=str)
 _encode_lines = _encoder.encode_lines
+
+
+class AccessLogSink:
+    """An access log: one line per ``request.end`` event, in Apache's combined format or as JSON.
+
+    Written at flush time (after the response went out), to stderr or a file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, format: str = "combined") -> None:
+        if format not in ("combined", "json"):
+            raise ValueError(f"access log format must be 'combined' or 'json', got {format!r}")
+        self._format = format
+        self._path = path
+        self._file: IO[str] = open(path, "a", encoding="utf-8") if path is not None else sys.stderr  # noqa: SIM115
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        if event.kind != "request.end":
+            return
+        data = event.data
+        if self._format == "json":
+            line = _encoder.encode({"time": event.wall_time, "request_id": event.request_id, **data}).decode()
+        else:
+            when = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(event.wall_time))
+            line = '%s - - [%s] "%s %s HTTP/%s" %d %d "%s" "%s"' % (  # noqa: UP031
+                data["client"] or "-", when, data["method"], data["target"], data["http_version"], data["status"],
+                data["size"], _quote(data["referer"]), _quote(data["user_agent"]),
+            )
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._path is not None:
+            self._file.close()
+
+
+def _quote(value: str | None) -> str:
+    return "-" if value is None else value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 # Request ids: a well-formed incoming X-Request-ID is kept, anything else is replaced.

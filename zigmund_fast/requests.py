@@ -130,6 +130,7 @@ class Request:
         "request_id",
         "started",
         "status",
+        "response_size",
     )
 
     def __init__(
@@ -162,6 +163,7 @@ class Request:
         self.request_id: str | None = None
         self.started = 0.0
         self.status = 0
+        self.response_size = 0
 
     @property
     def headers(self) -> Headers:
