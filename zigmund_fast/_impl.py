@@ -7,14 +7,19 @@ checkout that was never built), say so loudly instead of falling back.
 
 from __future__ import annotations
 
+import os
+
 try:
     from zigmund_fast._compiled.protocol import HTTPProtocol
     from zigmund_fast._compiled.taskring import TaskRing, TaskRunnerCore
-except ImportError as exc:  # pragma: no cover - only on a broken install
+except ImportError as exc:  # pragma: no cover - only on a broken install or an unbuilt checkout
+    _here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     raise ImportError(
-        "zigmund_fast's compiled modules are not built. Install the package with "
-        "`pip install .` (or build in place with `python setup.py build_ext --inplace`). "
-        f"Original error: {exc}"
+        f"zigmund_fast was imported from {_here}, whose compiled modules are not built. "
+        "If you installed the package (pip install .) and are in the source checkout, the checkout "
+        "shadows the installed copy: run the installed `zigmund` command (for example .venv/bin/zigmund), "
+        "or run Python from another directory. To use the checkout itself, build it in place with "
+        f"`python setup.py build_ext --inplace`. Original error: {exc}"
     ) from exc
 
 __all__ = ["HTTPProtocol", "TaskRing", "TaskRunnerCore"]
