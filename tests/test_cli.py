@@ -270,3 +270,11 @@ def test_access_log_flag_writes_one_line_per_request() -> None:
             proc.kill()
             proc.communicate()
     assert '"GET /tutorial/background-tasks/stats HTTP/1.1" 200' in stderr
+
+
+def test_python_dash_m_works_from_the_repository_root() -> None:
+    """From the checkout, `python -m zigmund_fast` imports the checkout's package; it must still find built code."""
+    result = subprocess.run([sys.executable, "-m", "zigmund_fast", "routes", "examples.background_tasks:app"],
+                            cwd=REPO, env=env(), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "/tutorial/background-tasks/notifications" in result.stdout

@@ -19,20 +19,20 @@ def _installed_extensions() -> str | None:
     suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
     if any(name.startswith("protocol.") and name.endswith(suffixes) for name in os.listdir(here)):
         return None  # built in place
-    try:
-        from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.metadata import distributions
 
-        from zigmund_fast._version import __version__
+    from zigmund_fast._version import __version__
 
-        dist = distribution("zigmund-fast")
-    except (ImportError, PackageNotFoundError):
-        return None
-    if dist.version != __version__:
-        return None
-    candidate = os.path.abspath(str(dist.locate_file("zigmund_fast/_compiled")))
-    if candidate == here or not os.path.isdir(candidate):
-        return None
-    return candidate
+    # NOTE: several may be found: a build leaves zigmund_fast.egg-info in the checkout itself.
+    for dist in distributions(name="zigmund-fast"):
+        if dist.version != __version__:
+            continue
+        candidate = os.path.abspath(str(dist.locate_file("zigmund_fast/_compiled")))
+        if candidate != here and os.path.isdir(candidate) and any(
+            name.startswith("protocol.") and name.endswith(suffixes) for name in os.listdir(candidate)
+        ):
+            return candidate
+    return None
 
 
 _extra = _installed_extensions()
