@@ -150,22 +150,37 @@ def test_backpressure_bounds_pending_tasks_and_loses_nothing(serve: Any) -> None
         peak[0] = max(peak[0], pending)
         return pending
 
-    total = 1000
-    with server.connect() as sock:
-        sock.sendall((POST % b"/slow") * total)
-        buffer = bytearray()
-        for i in range(total):
-            assert read_response(sock, buffer=buffer).status == 200
-            if i % 50 == 0:
-                server.call(sample)
-    deadline = time.monotonic() + 10
-    while server.call(lambda: done[0]) < total and time.monotonic() < deadline:
-        server.call(sample)
-        time.sleep(0.01)
-    assert server.call(lambda: done[0]) == total
+    burst = 2000
+    total = 0
+    rss_after: list[int] = []
+    for _ in range(4):  # a burst far larger than the bound, four times over
+        with server.connect() as sock:
+            sock.sendall((POST % b"/slow") * burst)
+            buffer = bytearray()
+            for i in range(burst):
+                assert read_response(sock, buffer=buffer).status == 200
+                if i % 50 == 0:
+                    server.call(sample)
+        total += burst
+        deadline = time.monotonic() + 10
+        while server.call(lambda: done[0]) < total and time.monotonic() < deadline:
+            server.call(sample)
+            time.sleep(0.01)
+        assert server.call(lambda: done[0]) == total
+        rss_after.append(_rss_kib())
     # Every handler here completes without suspending, so nothing can queue past the bound.
     assert server.call(lambda: server.server.runner.peak_pending) <= 50
     assert peak[0] <= 50
+    # After the first burst (warm-up), memory stays flat: nothing accumulates per request or task.
+    assert max(rss_after[1:]) - rss_after[1] < 4 * 1024, rss_after
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/self/status")
 
 
 def test_fifty_thousand_requests_every_task_counted(serve: Any) -> None:
