@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     serve.add_argument("--access-log-format", default="combined", choices=["combined", "json"])
+    serve.add_argument("--proxy-headers", action="store_true",
+                       help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips")
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                       help="comma-separated proxy addresses to trust, or '*'")
     serve.add_argument("--uds", default=None, help="serve on this Unix domain socket instead of host/port")
     serve.add_argument("--ssl-certfile", default=None, help="PEM certificate chain: serve HTTPS")
     serve.add_argument("--ssl-keyfile", default=None, help="PEM private key for --ssl-certfile")
@@ -102,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 app=app, host=args.host, port=args.port, workers=args.workers,
                 timeout_keep_alive=args.timeout_keep_alive,
                 timeout_graceful_shutdown=args.timeout_graceful_shutdown, log_level=args.log_level,
-                uds=args.uds, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
+                uds=args.uds, proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips,
+                ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
             )
         except (AppImportError, ValueError) as exc:
             print(f"zigmund: error: {exc}", file=sys.stderr)

@@ -131,6 +131,7 @@ class Request:
         "started",
         "status",
         "response_size",
+        "scheme",
     )
 
     def __init__(
@@ -164,6 +165,7 @@ class Request:
         self.started = 0.0
         self.status = 0
         self.response_size = 0
+        self.scheme = "http"
 
     @property
     def headers(self) -> Headers:
@@ -181,7 +183,7 @@ class Request:
     def url(self) -> str:
         host = self.headers.get("host", "")
         query = "?" + self.query_string.decode("latin-1") if self.query_string else ""
-        return f"http://{host}{self.path}{query}"
+        return f"{self.scheme}://{host}{self.path}{query}"
 
     async def body(self) -> bytes:
         return self._body

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from zigmund_fast import App
+from zigmund_fast import App, Request
 from zigmund_fast.server.config import Config
 
 from ..conftest import read_response
@@ -59,3 +59,49 @@ def test_https(serve: Any, tmp_path: Path) -> None:
         plain.sendall(b"GET /who HTTP/1.1\r\nHost: t\r\n\r\n")
         plain.settimeout(5)
         assert not plain.recv(1024).startswith(b"HTTP/1.1 200")  # no plaintext on the TLS port
+
+
+def proxy_app() -> App:
+    app = App()
+
+    @app.get("/whoami")
+    async def whoami(req: Request) -> dict[str, Any]:
+        return {"client": req.client[0] if req.client else None, "scheme": req.scheme, "url": req.url}
+
+    return app
+
+
+PROXIED = (b"GET /whoami HTTP/1.1\r\nHost: example.com\r\n"
+           b"X-Forwarded-For: 203.0.113.7, 10.0.0.2\r\nX-Forwarded-Proto: https\r\n\r\n")
+
+
+def whoami(server: Any) -> dict[str, Any]:
+    import json
+
+    with server.connect() as sock:
+        sock.sendall(PROXIED)
+        return json.loads(read_response(sock).body)  # type: ignore[no-any-return]
+
+
+def test_proxy_headers_from_a_trusted_proxy(serve: Any) -> None:
+    server = serve(proxy_app(), proxy_headers=True, forwarded_allow_ips="127.0.0.1,10.0.0.2")
+    # 10.0.0.2 is a trusted hop too, so the client is the address before it.
+    assert whoami(server) == {"client": "203.0.113.7", "scheme": "https", "url": "https://example.com/whoami"}
+
+
+def test_proxy_headers_ignored_from_an_untrusted_peer(serve: Any) -> None:
+    server = serve(proxy_app(), proxy_headers=True, forwarded_allow_ips="192.0.2.1")
+    assert whoami(server) == {"client": "127.0.0.1", "scheme": "http", "url": "http://example.com/whoami"}
+
+
+def test_proxy_headers_off_by_default(serve: Any) -> None:
+    assert whoami(serve(proxy_app()))["client"] == "127.0.0.1"
+
+
+def test_a_spoofed_hop_before_an_untrusted_one_is_not_believed(serve: Any) -> None:
+    import json
+
+    server = serve(proxy_app(), proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    with server.connect() as sock:
+        sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1, 198.51.100.9\r\n\r\n")
+        assert json.loads(read_response(sock).body)["client"] == "198.51.100.9"

@@ -27,6 +27,8 @@ class Config:
         backlog: listen(2) backlog.
         reuse_port: set SO_REUSEPORT (always on with ``workers > 1``).
         uds: serve on this Unix domain socket path instead of host/port.
+        proxy_headers: trust X-Forwarded-For/-Proto from ``forwarded_allow_ips``
+            (comma-separated addresses, or ``"*"``) to set the request's client and scheme.
         ssl_certfile, ssl_keyfile: serve HTTPS with this certificate chain and
             key (PEM), through the standard library's ``ssl`` module.
     """
@@ -45,6 +47,8 @@ class Config:
     reuse_port: bool = False
     log_level: str = "info"
     uds: str | None = None
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
 

@@ -23,6 +23,7 @@ from zigmund_fast._impl import HTTPProtocol
 from zigmund_fast.background import TaskRunner
 from zigmund_fast.metrics import METRICS_DIR_ENV
 from zigmund_fast.server.config import Config
+from zigmund_fast.server.proxy import ProxyHeaders
 
 logger = logging.getLogger("zigmund_fast.server")
 
@@ -37,6 +38,10 @@ class ServerState:
         app = config.app
         self.loop = loop
         self.app_call = config.app.dispatch
+        if config.proxy_headers:
+            self.app_call = ProxyHeaders(config.forwarded_allow_ips).wrap(self.app_call)
+        if config.ssl_certfile is not None:
+            self.app_call = _mark_https(self.app_call)
         self.runner = runner
         self.connections: set[Any] = set()
         self.limit_request_head = config.limit_request_head
@@ -47,6 +52,16 @@ class ServerState:
         self.observe = app._observing
         self.stamp_response = app.stamp_response
         self.responses_written = app.responses_written
+
+
+def _mark_https(dispatch: Any) -> Any:
+    """``dispatch`` for a TLS listener: requests say ``scheme == "https"`` (a trusted proxy may still override)."""
+
+    def dispatch_https(request: Any) -> Any:
+        request.scheme = "https"
+        return dispatch(request)
+
+    return dispatch_https
 
 
 class Server:
