@@ -194,3 +194,25 @@ def test_asyncio_timeout_works_once_the_handler_has_suspended() -> None:
 
     with TestClient(app) as client:
         assert client.get("/timeout").json() == {"timed_out": True}
+
+
+def test_timeout_at_the_top_needs_a_task_and_eager_false_gives_one(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import logging
+
+    async def top_timeout() -> dict[str, bool]:
+        async with asyncio.timeout(1):
+            await asyncio.sleep(0)
+        return {"ok": True}
+
+    app = App()
+    app.get("/eager", top_timeout)
+    app.get("/task", top_timeout, eager=False)
+    with caplog.at_level(logging.ERROR, logger="zigmund_fast.app"), TestClient(app) as client:
+        assert client.get("/eager").status_code == 500
+        assert any("eager=False" in r.getMessage() for r in caplog.records)
+        assert client.get("/task").json() == {"ok": True}
+    everywhere = App(eager_handlers=False)
+    everywhere.get("/t", top_timeout)
+    with TestClient(everywhere) as client:
+        assert client.get("/t").json() == {"ok": True}

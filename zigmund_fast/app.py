@@ -53,6 +53,11 @@ class App:
             is kept, otherwise one is generated), echo it in the response's
             ``x-request-id`` and carry it on every event. ``None`` (default):
             on as soon as a sink is attached.
+        eager_handlers: run an ``async def`` handler's first step directly in the
+            protocol callback (fast; the handler moves into an asyncio Task only
+            if it suspends). ``False`` starts every handler inside a Task, for
+            code that needs ``asyncio.current_task()`` before its first await
+            (``asyncio.timeout``, TaskGroups). Routes may override it with ``eager=``.
         metrics_path: serve Prometheus metrics there (e.g. ``"/metrics"``);
             off by default. Summed across workers with ``--workers N``.
     """
@@ -71,6 +76,7 @@ class App:
         max_pending_tasks: int = 100_000,
         request_ids: bool | None = None,
         metrics_path: str | None = None,
+        eager_handlers: bool = True,
     ) -> None:
         check_strategy(background_errors)
         if max_pending_tasks < 0:
@@ -86,6 +92,7 @@ class App:
         self.docs_url = docs_url
         self.threadpool_size = threadpool_size
         self.max_pending_tasks = max_pending_tasks
+        self.eager_handlers = eager_handlers
         self.request_ids = request_ids
         self.observer = Observer()
         self._observing = bool(request_ids)
@@ -117,6 +124,7 @@ class App:
         deprecated: bool = False,
         name: str | None = None,
         background_errors: ErrorStrategy | None = None,
+        eager: bool | None = None,
     ) -> Route:
         """Register ``endpoint`` for ``methods`` on ``path``; its injection plan is built here, once."""
         if background_errors is not None:
@@ -129,7 +137,7 @@ class App:
         route = Route(
             path, upper, endpoint, plan, summary=summary, description=description, tags=tags,
             status_code=status_code, include_in_schema=include_in_schema, operation_id=operation_id,
-            deprecated=deprecated, name=name, options={"background_errors": background_errors},
+            deprecated=deprecated, name=name, options={"background_errors": background_errors, "eager": eager},
         )
         route.handle = self._build_handle(route)
         self._table.add(route)
@@ -258,6 +266,9 @@ class App:
         on_error = self.error_response
         route_path = route.path
         route_strategy = route.options.get("background_errors")
+        eager = route.options.get("eager")
+        if eager is None:
+            eager = self.eager_handlers
 
         def to_response(value: Any) -> Response:
             if isinstance(value, Response):
@@ -307,6 +318,8 @@ class App:
                     coro = endpoint(**kwargs)  # type: ignore[arg-type]
                 else:
                     coro = endpoint()
+                if not eager:
+                    return asyncio.get_running_loop().create_task(_run_in_task(coro, request, finish, on_error))
                 # PERF: run the handler's first step right here; most handlers finish
                 # without suspending, and then no asyncio Task is ever created.
                 try:
@@ -314,6 +327,9 @@ class App:
                 except StopIteration as stop:
                     return finish(request, stop.value)
                 except BaseException as exc:
+                    if isinstance(exc, RuntimeError) and "inside a task" in str(exc):
+                        logger.error("handler %s needs to start inside an asyncio Task (%s): register it with "
+                                     "eager=False, or App(eager_handlers=False)", route.name, exc)
                     return on_error(request, exc)
                 return asyncio.get_running_loop().create_task(_resume(coro, yielded, request, finish, on_error))
 
@@ -440,6 +456,20 @@ class App:
         from zigmund_fast.server.supervisor import run
 
         return run(Config(app=self, host=host, port=port, workers=workers, **config))
+
+
+async def _run_in_task(
+    coro: Any,
+    request: Request,
+    finish: Callable[[Request, Any], Response],
+    on_error: Callable[[Request, BaseException], Response],
+) -> Response:
+    """Run a non-eager handler from its first step inside an asyncio Task."""
+    try:
+        value = await coro
+    except BaseException as exc:
+        return on_error(request, exc)
+    return finish(request, value)
 
 
 async def _resume(
