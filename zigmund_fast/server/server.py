@@ -227,7 +227,8 @@ class Server:
             connection.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        await self._server.wait_closed() if not state.connections else None
+        if not state.connections:
+            await self._server.wait_closed()
         executor = self.config.app._executor
         if executor is not None:
             executor.shutdown(wait=False)

@@ -79,9 +79,7 @@ class Supervisor:
         logger.info("started worker %d (pid %d)", slot, pid)
 
     def _on_signal(self, signum: int, frame: object) -> None:
-        if self.stopping:
-            # A second signal: pass it on so workers force their exit.
-            pass
+        """SIGTERM/SIGINT: forward SIGTERM to every worker (a second signal makes them force their exit)."""
         self.stopping = True
         for pid in list(self.workers):
             try:
@@ -98,8 +96,9 @@ class Supervisor:
             os.environ[METRICS_DIR_ENV] = metrics_dir
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        logger.info("supervisor %d starting %d workers on http://%s:%d", os.getpid(), self.config.workers,
-                    self.config.host, self.config.port)
+        scheme = "https" if self.config.ssl_certfile else "http"
+        logger.info("supervisor %d starting %d workers on %s://%s:%d", os.getpid(), self.config.workers,
+                    scheme, self.config.host, self.config.port)
         for slot in range(self.config.workers):
             self._spawn(slot)
         failures: dict[int, int] = {}
