@@ -145,43 +145,39 @@ class App:
         self._openapi_cache = None
         return route
 
-    def _route_method(self, method: str) -> Callable[..., Any]:
-        def register(path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-            if handler is not None:
-                self.add_route(path, handler, (method,), **options)
-                return handler
+    def _register(self, method: str, path: str, handler: Callable[..., Any] | None, options: Any) -> Any:
+        """``app.<method>(path, handler, **options)`` registers; without a handler it returns a decorator."""
+        if handler is not None:
+            self.add_route(path, handler, (method,), **options)
+            return handler
 
-            def decorator(func: F) -> F:
-                self.add_route(path, func, (method,), **options)
-                return func
+        def decorator(func: F) -> F:
+            self.add_route(path, func, (method,), **options)
+            return func
 
-            return decorator
-
-        register.__name__ = method.lower()
-        register.__doc__ = f"Register a {method} handler: ``app.{method.lower()}(path, handler)`` or as a decorator."
-        return register
+        return decorator
 
     def get(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
         """Register a GET handler (HEAD is answered by it too): call form or decorator."""
-        return self._route_method("GET")(path, handler, **options)
+        return self._register("GET", path, handler, options)
 
     def post(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._route_method("POST")(path, handler, **options)
+        return self._register("POST", path, handler, options)
 
     def put(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._route_method("PUT")(path, handler, **options)
+        return self._register("PUT", path, handler, options)
 
     def patch(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._route_method("PATCH")(path, handler, **options)
+        return self._register("PATCH", path, handler, options)
 
     def delete(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._route_method("DELETE")(path, handler, **options)
+        return self._register("DELETE", path, handler, options)
 
     def head(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._route_method("HEAD")(path, handler, **options)
+        return self._register("HEAD", path, handler, options)
 
     def options(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._route_method("OPTIONS")(path, handler, **options)
+        return self._register("OPTIONS", path, handler, options)
 
     def add_sink(self, sink: Any) -> None:
         """Send every observability event to ``sink`` (a callable, or an object with ``emit(event)``)."""
