@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout-keep-alive", type=float, default=5.0)
     serve.add_argument("--timeout-graceful-shutdown", type=float, default=None)
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--limit-concurrency", type=int, default=None,
+                       help="open connections per worker before new ones get 503")
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     serve.add_argument("--access-log-format", default="combined", choices=["combined", "json"])
     serve.add_argument("--proxy-headers", action="store_true",
@@ -106,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 app=app, host=args.host, port=args.port, workers=args.workers,
                 timeout_keep_alive=args.timeout_keep_alive,
                 timeout_graceful_shutdown=args.timeout_graceful_shutdown, log_level=args.log_level,
-                uds=args.uds, proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips,
+                uds=args.uds, limit_concurrency=args.limit_concurrency, proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips,
                 ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
             )
         except (AppImportError, ValueError) as exc:

@@ -330,3 +330,25 @@ def test_request_head_timeout_does_not_affect_a_prompt_client(serve: Serve) -> N
             assert read_response(sock).status == 200
             time.sleep(0.4)  # idle between requests is the keep-alive timeout's business, not this one
 
+
+
+def test_connections_over_the_cap_get_503_and_retry_after(serve: Serve) -> None:
+    server = serve(make_app(), limit_concurrency=2)
+    first, second = server.connect(timeout=3), server.connect(timeout=3)
+    try:
+        for sock in (first, second):
+            sock.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert read_response(sock).status == 200
+        with server.connect(timeout=3) as third:
+            data = recv_until_closed(third)
+        assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+        assert b"retry-after: 1\r\n" in data and b'{"detail":"Service Unavailable"}' in data
+    finally:
+        first.close()
+        second.close()
+    deadline = time.monotonic() + 3
+    while server.call(lambda: len(server.server.state.connections)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with server.connect(timeout=3) as again:  # a slot is free again
+        again.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert read_response(again).status == 200

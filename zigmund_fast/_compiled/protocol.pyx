@@ -43,6 +43,11 @@ cdef bytes SERVER_HEADER = b"server: zigmund_fast\r\n"
 cdef bytes CLOSE_HEADER = b"connection: close\r\n"
 cdef bytes KEEP_ALIVE_HEADER = b"connection: keep-alive\r\n"
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+cdef bytes OVERLOADED_BODY = b'{"detail":"Service Unavailable"}'
+cdef bytes OVERLOADED_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nserver: zigmund_fast\r\ncontent-type: application/json\r\n"
+    b"retry-after: 1\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(OVERLOADED_BODY), OVERLOADED_BODY)
+)
 cdef bytes CRLF = b"\r\n"
 # Pending response bytes past which they are written before the next request is dispatched.
 cdef Py_ssize_t HIGH_WATER_LIMIT = 65536
@@ -168,6 +173,14 @@ cdef class HTTPProtocolCore:
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.client = (peer[0], peer[1])
         self.last_activity = monotonic()
+        limit = self.state.limit_concurrency
+        if limit and len(self.state.connections) >= limit:
+            # NOTE: over the connection cap: answer 503 at once and close (uvicorn's
+            # --limit-concurrency answers the same way), instead of holding the socket.
+            self.conn_state = CONN_CLOSED
+            transport.write(OVERLOADED_RESPONSE)
+            transport.close()
+            return
         self.state.connections.add(self)
         if self.state.draining:
             self.conn_state = CONN_DRAINING

@@ -24,6 +24,8 @@ class Config:
         limit_request_body: bytes allowed for a request body (413 past it).
         limit_pipeline: parsed-but-unanswered requests per connection before
             the server stops reading from that connection.
+        limit_concurrency: open connections per worker past which a new
+            connection is answered ``503`` with ``Retry-After: 1`` and closed.
         backlog: listen(2) backlog.
         reuse_port: set SO_REUSEPORT (always on with ``workers > 1``).
         uds: serve on this Unix domain socket path instead of host/port.
@@ -43,6 +45,7 @@ class Config:
     limit_request_head: int = 64 * 1024
     limit_request_body: int = 16 * 1024 * 1024
     limit_pipeline: int = 32
+    limit_concurrency: int | None = None
     backlog: int = 2048
     reuse_port: bool = False
     log_level: str = "info"
@@ -67,6 +70,8 @@ class Config:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
         if self.uds is not None and self.workers > 1:
             raise ValueError("--uds serves from one process; use --workers 1 (or a TCP port for several workers)")
+        if self.limit_concurrency is not None and self.limit_concurrency < 1:
+            raise ValueError(f"limit_concurrency must be >= 1, got {self.limit_concurrency}")
         if self.ssl_keyfile is not None and self.ssl_certfile is None:
             raise ValueError("ssl_keyfile needs ssl_certfile")
         for name in ("timeout_keep_alive", "limit_request_head", "limit_request_body", "limit_pipeline"):

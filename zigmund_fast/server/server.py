@@ -47,6 +47,7 @@ class ServerState:
         self.limit_request_head = config.limit_request_head
         self.limit_request_body = config.limit_request_body
         self.limit_pipeline = config.limit_pipeline
+        self.limit_concurrency = config.limit_concurrency
         self.draining = False
         self.tasks_paused = False
         self.observe = app._observing
