@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 import zigmund_fast as zigmund
-from zigmund_fast import App, BackgroundTasks, Header, Query, Request
+from zigmund_fast import App, BackgroundTasks, Header, Path, Query, Request
 from zigmund_fast.testing import TestClient
 
 
@@ -211,3 +211,88 @@ def test_star_args_are_rejected_at_registration() -> None:
 def test_public_names_are_importable() -> None:
     for name in zigmund.__all__:
         assert hasattr(zigmund, name), name
+
+
+def constrained_app() -> App:
+    app = App()
+
+    @app.get("/numbers/{n}")
+    async def numbers(
+        n: Annotated[int, Path(gt=0, le=10)],
+        ratio: float = Query(0.5, ge=0, lt=1),
+    ) -> dict[str, Any]:
+        return {"n": n, "ratio": ratio}
+
+    @app.get("/names")
+    async def names(q: str = Query(..., min_length=2, max_length=4, pattern="^[a-z]+$")) -> dict[str, str]:
+        return {"q": q}
+
+    @app.get("/many")
+    async def many(ids: list[int] = Query([]), tag: list[str] | None = Query(None)) -> dict[str, Any]:
+        return {"ids": ids, "tag": tag}
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("url", "loc", "type_", "msg", "ctx"),
+    [
+        ("/numbers/0", ["path", "n"], "greater_than", "Input should be greater than 0", {"gt": 0}),
+        ("/numbers/11", ["path", "n"], "less_than_equal", "Input should be less than or equal to 10", {"le": 10}),
+        ("/numbers/5?ratio=1", ["query", "ratio"], "less_than", "Input should be less than 1", {"lt": 1}),
+        ("/names?q=a", ["query", "q"], "string_too_short", "String should have at least 2 characters",
+         {"min_length": 2}),
+        ("/names?q=abcde", ["query", "q"], "string_too_long", "String should have at most 4 characters",
+         {"max_length": 4}),
+        ("/names?q=AB", ["query", "q"], "string_pattern_mismatch", "String should match pattern '^[a-z]+$'",
+         {"pattern": "^[a-z]+$"}),
+    ],
+)
+def test_constraints_give_fastapi_errors(url: str, loc: list[str], type_: str, msg: str, ctx: dict[str, Any]) -> None:
+    with TestClient(constrained_app()) as client:
+        response = client.get(url)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"], error["msg"], error["ctx"]) == (loc, type_, msg, ctx)
+
+
+def test_values_within_constraints_pass() -> None:
+    with TestClient(constrained_app()) as client:
+        assert client.get("/numbers/10?ratio=0").json() == {"n": 10, "ratio": 0.0}
+        assert client.get("/names?q=abc").json() == {"q": "abc"}
+
+
+def test_repeated_query_keys_fill_a_list() -> None:
+    with TestClient(constrained_app()) as client:
+        assert client.get("/many?ids=1&ids=2&ids=3&tag=x").json() == {"ids": [1, 2, 3], "tag": ["x"]}
+        assert client.get("/many").json() == {"ids": [], "tag": None}
+        bad = client.get("/many?ids=1&ids=x")
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "ids", 1]
+
+
+def test_constraints_appear_in_openapi() -> None:
+    from openapi_spec_validator import validate
+
+    with TestClient(constrained_app()) as client:
+        document = client.get("/openapi.json").json()
+    validate(document)
+    params = {p["name"]: p["schema"] for p in document["paths"]["/numbers/{n}"]["get"]["parameters"]}
+    assert params["n"]["exclusiveMinimum"] == 0 and params["n"]["maximum"] == 10
+    assert params["ratio"]["minimum"] == 0 and params["ratio"]["exclusiveMaximum"] == 1
+    q = document["paths"]["/names"]["get"]["parameters"][0]["schema"]
+    assert (q["minLength"], q["maxLength"], q["pattern"]) == (2, 4, "^[a-z]+$")
+    ids = document["paths"]["/many"]["get"]["parameters"][0]["schema"]
+    assert ids["type"] == "array" and ids["items"]["type"] == "integer"
+
+
+def test_bad_pattern_is_a_registration_error() -> None:
+    with pytest.raises(TypeError, match="invalid pattern"):
+        App().get("/x", _pattern_handler())
+
+
+def _pattern_handler() -> Any:
+    async def handler(q: str = Query(pattern="(")) -> None:
+        return None
+
+    return handler

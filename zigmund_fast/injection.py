@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 import types
 import typing
 import uuid
@@ -42,6 +43,7 @@ class ParamSpec:
     deprecated: bool = False
     include_in_schema: bool = True
     embed: bool = False
+    constraints: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,9 +54,10 @@ class InjectionPlan:
 
 
 class _Invalid(Exception):
-    def __init__(self, type_: str, msg: str) -> None:
+    def __init__(self, type_: str, msg: str, ctx: dict[str, Any] | None = None) -> None:
         self.type = type_
         self.msg = msg
+        self.ctx = ctx
 
 
 # Scalar converters: str -> value, raising _Invalid with FastAPI's error vocabulary.
@@ -186,7 +189,9 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> Injection
             body_params.append((param.name, annotation, marker, default))
             continue
 
-        converter = SCALAR_CONVERTERS.get(base)
+        many = typing.get_origin(base) is list and location in ("query", "header")
+        item_type = typing.get_args(base)[0] if many and typing.get_args(base) else str
+        converter = SCALAR_CONVERTERS.get(item_type if many else base)
         if converter is None:
             raise TypeError(
                 f"handler {name}: parameter {param.name!r} has type {base!r}, which can't be read from the "
@@ -204,14 +209,19 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> Injection
         required = default is _UNSET and not optional
         if default is _UNSET and optional:
             default = None
+        constraints = marker.constraints if marker is not None else {}
+        if constraints:
+            converter = _constrained(converter, constraints, name, param.name)
         specs.append(ParamSpec(
             name=param.name, alias=alias, location=location, annotation=base, required=required,
             default=None if required else default,
             description=marker.description if marker else None,
             deprecated=marker.deprecated if marker else False,
             include_in_schema=marker.include_in_schema if marker else True,
+            constraints=tuple(constraints.items()),
         ))
-        extractors.append((param.name, _scalar_extractor(location, alias, converter, required, default)))
+        make = _list_extractor if many else _scalar_extractor
+        extractors.append((param.name, make(location, alias, converter, required, default)))
 
     missing = path_params - seen_path
     for path_name in sorted(missing):
@@ -317,10 +327,83 @@ def _scalar_extractor(
         try:
             return converter(raw)
         except _Invalid as exc:
-            errors.append({"type": exc.type, "loc": list(loc), "msg": exc.msg, "input": raw})
+            error = {"type": exc.type, "loc": list(loc), "msg": exc.msg, "input": raw}
+            if exc.ctx is not None:
+                error["ctx"] = exc.ctx
+            errors.append(error)
             return None
 
     return extract
+
+
+def _list_extractor(
+    location: str, alias: str, converter: Callable[[str], Any], required: bool, default: Any
+) -> Extractor:
+    """``q: list[int] = Query(...)``: every value of a repeated query key (or header)."""
+
+    def extract(request: Request, errors: Errors) -> Any:
+        raws = request.query_params.getlist(alias) if location == "query" else request.headers.getlist(alias)
+        if not raws:
+            if required:
+                errors.append({"type": "missing", "loc": [location, alias], "msg": "Field required", "input": None})
+            return default
+        values = []
+        for index, raw in enumerate(raws):
+            try:
+                values.append(converter(raw))
+            except _Invalid as exc:
+                error = {"type": exc.type, "loc": [location, alias, index], "msg": exc.msg, "input": raw}
+                if exc.ctx is not None:
+                    error["ctx"] = exc.ctx
+                errors.append(error)
+        return values
+
+    return extract
+
+
+_CONSTRAINT_ERRORS: dict[str, tuple[str, str]] = {
+    "gt": ("greater_than", "Input should be greater than {}"),
+    "ge": ("greater_than_equal", "Input should be greater than or equal to {}"),
+    "lt": ("less_than", "Input should be less than {}"),
+    "le": ("less_than_equal", "Input should be less than or equal to {}"),
+    "min_length": ("string_too_short", "String should have at least {} character{}"),
+    "max_length": ("string_too_long", "String should have at most {} character{}"),
+    "pattern": ("string_pattern_mismatch", "String should match pattern '{}'"),
+}
+
+
+def _constrained(converter: Callable[[str], Any], constraints: dict[str, Any], handler: str, param: str
+                 ) -> Callable[[str], Any]:
+    """``converter`` followed by FastAPI's numeric and string checks, with FastAPI's error types and messages."""
+    checks: list[tuple[str, Any, Callable[[Any], bool]]] = []
+    for key, bound in constraints.items():
+        if key == "pattern":
+            try:
+                regex = re.compile(bound)
+            except re.error as exc:
+                raise TypeError(f"handler {handler}: parameter {param!r} has an invalid pattern {bound!r}: {exc}") \
+                    from None
+            checks.append((key, bound, lambda value, regex=regex: regex.search(value) is not None))
+        elif key in ("min_length", "max_length"):
+            limit = int(bound)
+            if key == "min_length":
+                checks.append((key, limit, lambda value, limit=limit: len(value) >= limit))
+            else:
+                checks.append((key, limit, lambda value, limit=limit: len(value) <= limit))
+        else:
+            compare = {"gt": float.__gt__, "ge": float.__ge__, "lt": float.__lt__, "le": float.__le__}[key]
+            checks.append((key, bound, lambda value, bound=bound, compare=compare: compare(float(value), float(bound))))
+
+    def convert_and_check(raw: str) -> Any:
+        value = converter(raw)
+        for key, bound, ok in checks:
+            if not ok(value):
+                error_type, message = _CONSTRAINT_ERRORS[key]
+                plural = "" if bound == 1 else "s"
+                raise _Invalid(error_type, message.format(bound, plural), {key: bound})
+        return value
+
+    return convert_and_check
 
 
 def _cookies(request: Request) -> dict[str, str]:

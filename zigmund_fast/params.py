@@ -14,7 +14,7 @@ _UNSET: Any = ...
 class Param:
     location = "query"
 
-    __slots__ = ("default", "alias", "description", "deprecated", "include_in_schema")
+    __slots__ = ("default", "alias", "description", "deprecated", "include_in_schema", "constraints")
 
     def __init__(
         self,
@@ -24,12 +24,23 @@ class Param:
         description: str | None = None,
         deprecated: bool = False,
         include_in_schema: bool = True,
+        gt: float | None = None,
+        ge: float | None = None,
+        lt: float | None = None,
+        le: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
     ) -> None:
         self.default = default
         self.alias = alias
         self.description = description
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
+        given = {"gt": gt, "ge": ge, "lt": lt, "le": le, "min_length": min_length, "max_length": max_length,
+                 "pattern": pattern}
+        # Only the constraints that were given, in this order (it is the order errors are checked in).
+        self.constraints: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
 
     @property
     def required(self) -> bool:

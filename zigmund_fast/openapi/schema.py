@@ -188,10 +188,17 @@ def _operation(
     return operation
 
 
+_CONSTRAINT_KEYWORDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMaximum", "le": "maximum",
+                        "min_length": "minLength", "max_length": "maxLength", "pattern": "pattern"}
+
+
 def _parameter(param: Any, types: _TypeSchemas) -> dict[str, Any]:
     schema = types.schema(param.annotation)
     if "$ref" not in schema:
         schema.setdefault("title", _title(param.alias))
+        target = schema["items"] if schema.get("type") == "array" and isinstance(schema.get("items"), dict) else schema
+        for key, bound in getattr(param, "constraints", ()):
+            target[_CONSTRAINT_KEYWORDS[key]] = bound
     in_path = param.location == "path"
     required = bool(in_path or param.required)
     if not required:
