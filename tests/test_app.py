@@ -216,3 +216,19 @@ def test_timeout_at_the_top_needs_a_task_and_eager_false_gives_one(caplog: pytes
     everywhere.get("/t", top_timeout)
     with TestClient(everywhere) as client:
         assert client.get("/t").json() == {"ok": True}
+
+
+def test_a_response_that_cannot_be_encoded_becomes_a_500() -> None:
+    app = App()
+
+    @app.get("/bad-header")
+    async def bad_header() -> Response:
+        return Response(b"x", headers={"x-name": "caf\u00e9 \u2615"})  # not latin-1
+
+    @app.get("/ok")
+    async def ok() -> dict[str, bool]:
+        return {"ok": True}
+
+    with TestClient(app) as client:
+        assert client.get("/bad-header").status_code == 500
+        assert client.get("/ok").json() == {"ok": True}

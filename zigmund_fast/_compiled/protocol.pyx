@@ -443,7 +443,16 @@ cdef class HTTPProtocolCore:
         if self.observe:
             self.state.stamp_response(request, response)
             self.out_observed.append(request)
-        data = encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0")
+        try:
+            data = encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0")
+        except Exception:
+            # NOTE: a response that can't be encoded (a non-latin-1 header, a body that is not
+            # bytes) is a bug in the app; answer 500 rather than drop the connection.
+            logger.exception("could not encode the response to %s %s", request.method, request.path)
+            data = encode_response(
+                Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json"),
+                request.method == "HEAD", keep_alive, request.http_version == "1.0",
+            )
         self.out.append(data)
         self.out_size += len(data)
         batch = request.background
