@@ -97,6 +97,7 @@ class App:
         self.observer = Observer()
         self._observing = bool(request_ids)
         self.routes: list[Route] = []
+        self._middleware: list[Callable[..., Any]] = []
         self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
         self._table = RouteTable()
         self._static = self._table.static
@@ -224,6 +225,52 @@ class App:
             request.path_params = raw_params
         request.route = route
         return route.handle(request)
+
+    def middleware(self, kind: str = "http") -> Callable[[F], F]:
+        """Register ``async def mw(request, call_next) -> Response``; the last one added runs outermost.
+
+        ``await call_next(request)`` runs the rest of the chain and the handler. The
+        request's background tasks stay attached to the request, so the protocol
+        still runs them once, in order, after the final response was written,
+        whatever the middleware does.
+        """
+        if kind != "http":
+            raise ValueError(f"only 'http' middleware is supported, got {kind!r}")
+
+        def decorator(func: F) -> F:
+            if not callable(func):
+                raise TypeError(f"middleware must be callable, got {func!r}")
+            self._middleware.insert(0, func)
+            # NOTE: without middleware, dispatch stays the plain method (no per-request check).
+            self.dispatch = self._dispatch_through_middleware  # type: ignore[method-assign]
+            return func
+
+        return decorator
+
+    def _dispatch_through_middleware(self, request: Request) -> Response | asyncio.Future[Response]:
+        coro = self._call_middleware(0, request)
+        try:
+            yielded = coro.send(None)
+        except StopIteration as stop:
+            return self._checked_response(request, stop.value)
+        except BaseException as exc:
+            return self.error_response(request, exc)
+        return asyncio.get_running_loop().create_task(
+            _resume(coro, yielded, request, self._checked_response, self.error_response)
+        )
+
+    def _checked_response(self, request: Request, value: Any) -> Response:
+        if isinstance(value, Response):
+            return value
+        return self.error_response(request, TypeError(f"middleware must return a Response, got {type(value).__name__}"))
+
+    async def _call_middleware(self, index: int, request: Request) -> Response:
+        if index == len(self._middleware):
+            result = App.dispatch(self, request)
+            if isinstance(result, asyncio.Future):
+                return await result
+            return result
+        return await self._middleware[index](request, functools.partial(self._call_middleware, index + 1))
 
     def _start_observing(self, request: Request) -> None:
         request.request_id = request_id_from(request.headers.get("x-request-id"))
