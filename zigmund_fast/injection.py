@@ -288,6 +288,17 @@ def compile_infallible_call(
     return namespace["call"]  # type: ignore[no-any-return]
 
 
+def _missing(loc: list[Any]) -> dict[str, Any]:
+    return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
+
+
+def _invalid(exc: _Invalid, loc: list[Any], raw: str) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": exc.type, "loc": loc, "msg": exc.msg, "input": raw}
+    if exc.ctx is not None:
+        error["ctx"] = exc.ctx
+    return error
+
+
 def _scalar_extractor(
     location: str, alias: str, converter: Callable[[str], Any], required: bool, default: Any
 ) -> Extractor:
@@ -312,7 +323,7 @@ def _scalar_extractor(
             raw = lookup(request)
             if raw is None:
                 if required:
-                    errors.append({"type": "missing", "loc": list(loc), "msg": "Field required", "input": None})
+                    errors.append(_missing(list(loc)))
                 return default
             return raw
 
@@ -322,15 +333,12 @@ def _scalar_extractor(
         raw = lookup(request)
         if raw is None:
             if required:
-                errors.append({"type": "missing", "loc": list(loc), "msg": "Field required", "input": None})
+                errors.append(_missing(list(loc)))
             return default
         try:
             return converter(raw)
         except _Invalid as exc:
-            error = {"type": exc.type, "loc": list(loc), "msg": exc.msg, "input": raw}
-            if exc.ctx is not None:
-                error["ctx"] = exc.ctx
-            errors.append(error)
+            errors.append(_invalid(exc, list(loc), raw))
             return None
 
     return extract
@@ -345,17 +353,14 @@ def _list_extractor(
         raws = request.query_params.getlist(alias) if location == "query" else request.headers.getlist(alias)
         if not raws:
             if required:
-                errors.append({"type": "missing", "loc": [location, alias], "msg": "Field required", "input": None})
+                errors.append(_missing([location, alias]))
             return default
         values = []
         for index, raw in enumerate(raws):
             try:
                 values.append(converter(raw))
             except _Invalid as exc:
-                error = {"type": exc.type, "loc": [location, alias, index], "msg": exc.msg, "input": raw}
-                if exc.ctx is not None:
-                    error["ctx"] = exc.ctx
-                errors.append(error)
+                errors.append(_invalid(exc, [location, alias, index], raw))
         return values
 
     return extract
@@ -429,7 +434,7 @@ def _body_extractors(
             raw = request._body
             if not raw:
                 if required:
-                    errors.append({"type": "missing", "loc": ["body"], "msg": "Field required", "input": None})
+                    errors.append(_missing(["body"]))
                 return None if required else default
             try:
                 return decoder.decode(raw)
@@ -443,11 +448,8 @@ def _body_extractors(
         result.append((pname, extract_whole))
         return result
 
-    fields = {pname: (annotation if default is _UNSET else annotation | None) for pname, annotation, _, default in
-              body_params}
     aliases = {pname: ((m.alias if m is not None else None) or pname) for pname, _, m, _ in body_params}
     whole_decoder = msgspec.json.Decoder(dict[str, Any])
-    decoders = {pname: msgspec.convert for pname in fields}
 
     def make(pname: str, annotation: Any, default: Any) -> Extractor:
         alias = aliases[pname]
@@ -470,10 +472,10 @@ def _body_extractors(
                 return None
             if alias not in parsed:
                 if required:
-                    errors.append({"type": "missing", "loc": ["body", alias], "msg": "Field required", "input": None})
+                    errors.append(_missing(["body", alias]))
                 return None if required else default
             try:
-                return decoders[pname](parsed[alias], annotation)
+                return msgspec.convert(parsed[alias], annotation)
             except msgspec.ValidationError as exc:
                 error = _body_error(exc, parsed[alias])
                 error["loc"] = ["body", alias, *error["loc"][1:]]

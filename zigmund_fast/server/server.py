@@ -83,8 +83,6 @@ class Server:
         self._exit: asyncio.Event | None = None
         self._force = False
         self._sweeper: asyncio.TimerHandle | None = None
-        self.requests_in_flight_at_shutdown = 0
-        self.drain_report: tuple[int, int, int] | None = None
         self._metrics_dir: str | None = None
         self._metrics_written = 0.0
 
@@ -197,7 +195,6 @@ class Server:
         self._server.close()
         state.draining = True
         busy = [c for c in state.connections if not c.idle]
-        self.requests_in_flight_at_shutdown = len(busy)
         logger.info("shutting down: %d connection(s) with requests in flight, %d background task(s) queued",
                     len(busy), runner.pending)
         for connection in list(state.connections):
@@ -217,7 +214,6 @@ class Server:
             logger.error("shutdown: %d background task(s) not run: %s", len(leftovers), ", ".join(leftovers))
         logger.info("background tasks: %d pending at shutdown, %d run during the drain, %d not run",
                     pending_before, ran, len(leftovers))
-        self.drain_report = (pending_before, ran, len(leftovers))
         if app.observer.enabled:
             app.observer.emit("shutdown.drain", None, pending=pending_before, run=ran, left_over=len(leftovers),
                               left_over_tasks=leftovers)
