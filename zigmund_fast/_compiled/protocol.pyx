@@ -115,6 +115,11 @@ cpdef bytes encode_response(object response, bint head, bint keep_alive, bint ht
     ])
 
 
+cdef object server_error():
+    """The 500 the protocol answers when the app itself failed to produce a usable response."""
+    return Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json")
+
+
 cdef bytes error_body(int status, str message):
     return b'{"detail":"' + message.replace("\\", "\\\\").replace('"', '\\"').encode("ascii", "replace") + b'"}'
 
@@ -402,7 +407,7 @@ cdef class HTTPProtocolCore:
                 result = self.app_call(request)
             except BaseException as exc:  # the app handles its own errors; this is a bug guard
                 logger.exception("unhandled error dispatching %s %s", request.method, request.path)
-                result = Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json")
+                result = server_error()
             if isinstance(result, FutureType):
                 result.add_done_callback(self._on_response_ready)
                 return
@@ -428,7 +433,7 @@ cdef class HTTPProtocolCore:
             response = future.result()
         except BaseException:
             logger.exception("unhandled error in %s %s", request.method, request.path)
-            response = Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json")
+            response = server_error()
         if self.conn_state == CONN_CLOSED:
             self.current = None
             if request.background is not None:
@@ -450,7 +455,7 @@ cdef class HTTPProtocolCore:
             # bytes) is a bug in the app; answer 500 rather than drop the connection.
             logger.exception("could not encode the response to %s %s", request.method, request.path)
             data = encode_response(
-                Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json"),
+                server_error(),
                 request.method == "HEAD", keep_alive, request.http_version == "1.0",
             )
         self.out.append(data)
