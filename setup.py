@@ -1,4 +1,4 @@
-"""Build the two Cython extensions; all metadata lives in pyproject.toml.
+"""Build the Cython extensions; all metadata lives in pyproject.toml.
 
 ZIGMUND_FAST_DEBUG=1 builds with line tracing, annotated HTML, -O0 -g and -DZF_DEBUG.
 """
@@ -22,7 +22,7 @@ extensions = [
         extra_compile_args=compile_args,
         define_macros=macros,
     )
-    for name in ("taskring", "protocol")
+    for name in ("events", "taskring", "protocol")
 ]
 
 setup(

@@ -167,6 +167,34 @@ def test_json_lines_sink_writes_one_object_per_line(tmp_path: Path) -> None:
     assert len(lines) == 12
 
 
+def test_json_lines_match_the_events_python_sinks_get(tmp_path: Path) -> None:
+    """The compiled JSON-lines encoder writes exactly what ``Event.to_dict()`` says, escaping included."""
+    path = tmp_path / "events.jsonl"
+    sink, memory = JSONLinesSink(path), MemorySink()
+    app = three_task_app(sink, background_errors="stop")
+    app.add_sink(memory)
+    app.get("/caf\u00e9/{name}", lambda name: {"name": name})
+    with TestClient(app) as client:
+        client.post("/jobs/5?x=1&q=%22quoted%22", headers={"user-agent": 'agent "7" \\ \u00ff', "referer": "r\tx\x80"})
+        client.get("/caf%C3%A9/a%22b", headers={"x-request-id": "given-1"})
+        client.post("/raises")
+    sink.close()
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    expected = [event.to_dict() for event in memory.events]
+    assert [line["kind"] for line in lines] == [e["kind"] for e in expected]
+    assert {"task.error", "tasks.discarded", "request.end", "task.queued"} <= {line["kind"] for line in lines}
+    for line, event in zip(lines, expected):
+        assert line.keys() == event.keys()
+        for key, value in event.items():
+            if isinstance(value, float):
+                assert line[key] == pytest.approx(value, abs=2e-6), (event["kind"], key)
+            else:
+                assert line[key] == value, (event["kind"], key)
+    end = next(line for line in lines if line["kind"] == "request.end")
+    assert end["target"] == '/jobs/5?x=1&q=%22quoted%22' and end["user_agent"] == 'agent "7" \\ \u00ff'
+    assert end["referer"] == "r\tx\x80"
+
+
 def test_sink_sees_task_events_only_after_the_response_is_written(serve: Any) -> None:
     """Over a real socket: the client has the full response before any task.* event exists."""
     sink = MemorySink()

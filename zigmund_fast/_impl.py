@@ -10,6 +10,14 @@ from __future__ import annotations
 import os
 
 try:
+    from zigmund_fast._compiled.events import (
+        EventLog,
+        ObserverCore,
+        request_id_from,
+        reset_request_id_prefix,
+        task_name,
+        wall_offset,
+    )
     from zigmund_fast._compiled.protocol import HTTPProtocol
     from zigmund_fast._compiled.taskring import TaskRing, TaskRunnerCore
 except ImportError as exc:  # pragma: no cover - only on a broken install or an unbuilt checkout
@@ -22,4 +30,14 @@ except ImportError as exc:  # pragma: no cover - only on a broken install or an 
         f"`python setup.py build_ext --inplace`. Original error: {exc}"
     ) from exc
 
-__all__ = ["HTTPProtocol", "TaskRing", "TaskRunnerCore"]
+__all__ = [
+    "EventLog",
+    "HTTPProtocol",
+    "ObserverCore",
+    "TaskRing",
+    "TaskRunnerCore",
+    "request_id_from",
+    "reset_request_id_prefix",
+    "task_name",
+    "wall_offset",
+]

@@ -6,7 +6,6 @@ import asyncio
 import contextvars
 import functools
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -17,9 +16,9 @@ from zigmund_fast.background import ErrorStrategy, check_strategy
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
 from zigmund_fast.injection import build_plan, compile_infallible_call
 from zigmund_fast.metrics import Metrics
-from zigmund_fast.observability import Observer, request_id_from
+from zigmund_fast.observability import Observer
 from zigmund_fast.requests import Request
-from zigmund_fast.responses import Response, raw_response
+from zigmund_fast.responses import MutableHeaders, Response, raw_response
 from zigmund_fast.routing import Route, RouteTable, allowed_methods, compile_path
 
 logger = logging.getLogger("zigmund_fast.app")
@@ -207,7 +206,7 @@ class App:
     def dispatch(self, request: Request) -> Response | asyncio.Future[Response]:
         """Called by the protocol once per request: a Response, or a Future of one."""
         if self._observing:
-            self._start_observing(request)
+            self.observer.start_request(request)
         # PERF: static paths are one dict lookup, without a method call.
         table = self._static.get(request.path)
         raw_params = None
@@ -272,35 +271,24 @@ class App:
             return result
         return await self._middleware[index](request, functools.partial(self._call_middleware, index + 1))
 
-    def _start_observing(self, request: Request) -> None:
-        request.request_id = request_id_from(request.headers.get("x-request-id"))
-        request.started = time.monotonic()
-        if self.observer.enabled:
-            self.observer.emit("request.start", request.request_id, method=request.method, path=request.path)
-
     def stamp_response(self, request: Request, response: Response) -> None:
         """Called by the protocol, while observing, just before a response is encoded."""
-        if request.request_id is not None:
-            response.headers["x-request-id"] = request.request_id
+        request_id = request.request_id
+        if request_id is not None:
+            headers = response._headers
+            if headers is None:
+                # PERF: the id was validated (or made) by us; no header checks needed.
+                response._headers = headers = MutableHeaders()
+                headers._items.append(("x-request-id", request_id))
+            else:
+                headers["x-request-id"] = request_id
         request.status = response.status_code
         request.response_size = len(response.body)
 
     def responses_written(self, requests: list[Request]) -> None:
         """Called by the protocol, while observing, once these requests' responses were written."""
-        if not self.observer.enabled:
-            return
-        now = time.monotonic()
-        for request in requests:
-            route = request.route.path if request.route is not None else None
-            query = request.query_string
-            headers = request.headers
-            self.observer.emit(
-                "request.end", request.request_id, method=request.method, route=route, status=request.status,
-                duration=now - request.started if request.started else 0.0,
-                target=request.path + "?" + query.decode("latin-1") if query else request.path,
-                client=request.client[0] if request.client else None, http_version=request.http_version,
-                size=request.response_size, user_agent=headers.get("user-agent"), referer=headers.get("referer"),
-            )
+        if self.observer.enabled:
+            self.observer.requests_written(requests)
 
     def _build_handle(self, route: Route) -> Callable[[Request], Any]:
         endpoint = route.endpoint

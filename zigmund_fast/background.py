@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, Union
 
-from zigmund_fast._impl import TaskRunnerCore
+from zigmund_fast._impl import TaskRunnerCore, task_name
 
 if TYPE_CHECKING:
     from zigmund_fast.observability import Observer
@@ -44,12 +44,6 @@ def _is_async_callable(func: Any) -> bool:
     while isinstance(func, functools.partial):
         func = func.func
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
-
-
-def task_name(func: Any) -> str:
-    while isinstance(func, functools.partial):
-        func = func.func
-    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
 
 
 def check_strategy(strategy: Any) -> None:
@@ -89,13 +83,14 @@ class BackgroundTasks:
     after the response is sent, in the order they were added.
     """
 
-    __slots__ = ("_items", "route", "request_id", "strategy")
+    __slots__ = ("_items", "route", "request_id", "strategy", "_when_done")
 
     def __init__(self) -> None:
         self._items: list[TaskItem] = []
         self.route: str | None = None
         self.request_id: str | None = None
         self.strategy: ErrorStrategy | None = None
+        self._when_done: list[Callable[[], Any]] | None = None
 
     def add(
         self,
@@ -138,6 +133,22 @@ class BackgroundTasks:
 
     def extend(self, other: BackgroundTasks) -> None:
         self._items.extend(other._items)
+        if other._when_done:
+            for callback in other._when_done:
+                self.call_when_done(callback)
+
+    def call_when_done(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback()`` once every task of this request has run, failed or been skipped.
+
+        Also called when the tasks are abandoned at shutdown, and right after
+        the response was written when there are no tasks. If it returns an
+        awaitable, that is run on the loop (and awaited by ``wait_idle`` and the
+        shutdown drain). Used for the cleanup of ``yield`` dependencies, so a
+        task may still use what such a dependency opened.
+        """
+        if self._when_done is None:
+            self._when_done = []
+        self._when_done.append(callback)
 
     def names(self) -> list[str]:
         return [task_name(item.func) for item in self._items]
@@ -163,7 +174,7 @@ class TaskRunner(TaskRunnerCore):
         max_pending: queued tasks past which ``on_pressure(True)`` is called
             (the server stops reading requests); ``on_pressure(False)`` follows
             once half of them have run. 0 disables.
-        observer: receives task events, if it has sinks.
+        observer: receives task events, if it has sinks (C calls from the drain loop).
         blocking_threads: size of the thread pool for ``blocking=True`` tasks.
     """
 
@@ -186,15 +197,11 @@ class TaskRunner(TaskRunnerCore):
         self._executor: ThreadPoolExecutor | None = None
         # Running async batches -> [batch, index of the task being run].
         self._active: dict[asyncio.Task[None], list[Any]] = {}
+        # Awaitables returned by call_when_done callbacks, still running.
+        self._finishing: set[asyncio.Task[Any]] = set()
         self._idle_waiters: list[asyncio.Future[None]] = []
 
     # submit() and the drain loop are in TaskRunnerCore; these are the policy hooks it calls.
-
-    def _emit_queued(self, batch: BackgroundTasks) -> None:
-        assert self.observer is not None
-        for item in batch._items:
-            self.observer.emit("task.queued", batch.request_id, task=task_name(item.func), route=batch.route,
-                               queue_depth=self.pending)
 
     def _start_async(self, batch: BackgroundTasks, index: int) -> None:
         """Run the rest of ``batch``, from ``index``, in an asyncio task (it awaits, or has options)."""
@@ -203,39 +210,21 @@ class TaskRunner(TaskRunnerCore):
         self._active[task] = where
         task.add_done_callback(self._task_done)
 
-    def _run_batch(self, batch: BackgroundTasks) -> None:
-        """The drain loop's path while a sink is attached: every task is observed."""
-        for index, item in enumerate(batch._items):
-            if item.is_async or item.blocking or item.timeout is not None:
-                self._start_async(batch, index)
-                return
-            if not self._run_observed(batch, index, item):
-                return
-
-    def _run_observed(self, batch: BackgroundTasks, index: int, item: TaskItem) -> bool:
-        assert self.observer is not None
-        name = task_name(item.func)
-        self.observer.emit("task.start", batch.request_id, task=name, route=batch.route)
-        started = time.monotonic()
-        try:
-            item.func(*item.args, **item.kwargs)
-        except Exception as exc:
-            return self._record_failure(batch, index, exc, time.monotonic() - started)
-        self.succeeded += 1
-        self.pending -= 1
-        self.observer.emit("task.end", batch.request_id, task=name, route=batch.route,
-                           duration=time.monotonic() - started, outcome="ok")
-        return True
-
     async def _run_rest_async(self, batch: BackgroundTasks, where: list[Any]) -> None:
+        try:
+            await self._run_rest(batch, where)
+        finally:
+            self._batch_done(batch)
+        self._check_pressure()
+
+    async def _run_rest(self, batch: BackgroundTasks, where: list[Any]) -> None:
         items = batch._items
         observer = self.observer
         for position in range(where[1], len(items)):
             where[1] = position
             item = items[position]
-            name = task_name(item.func) if observer is not None else ""
             if observer is not None:
-                observer.emit("task.start", batch.request_id, task=name, route=batch.route)
+                observer.task_start(batch, position)
             started = time.monotonic()
             try:
                 await self._call(item)
@@ -254,9 +243,30 @@ class TaskRunner(TaskRunnerCore):
                 self.succeeded += 1
                 self.pending -= 1
                 if observer is not None:
-                    observer.emit("task.end", batch.request_id, task=name, route=batch.route,
-                                  duration=time.monotonic() - started, outcome="ok")
-        self._check_pressure()
+                    observer.task_end(batch, position, time.monotonic() - started)
+
+    def _batch_done(self, batch: BackgroundTasks) -> None:
+        """Run a finished batch's ``call_when_done`` callbacks; awaitables they return become tasks."""
+        callbacks = batch._when_done
+        if not callbacks:
+            return
+        batch._when_done = None
+        for callback in callbacks:
+            try:
+                result = callback()
+            except Exception:
+                logger.exception("call_when_done callback %r of route %s failed", callback, batch.route)
+                continue
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result, loop=self.loop)
+                self._finishing.add(task)
+                task.add_done_callback(self._finishing_done)
+
+    def _finishing_done(self, task: asyncio.Future[Any]) -> None:
+        self._finishing.discard(task)  # type: ignore[arg-type]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("call_when_done callback failed", exc_info=task.exception())
+        self._maybe_idle()
 
     async def _call(self, item: TaskItem) -> None:
         if item.blocking:
@@ -346,7 +356,7 @@ class TaskRunner(TaskRunnerCore):
 
     @property
     def idle(self) -> bool:
-        return not self.ring and not self._active
+        return not self.ring and not self._active and not self._finishing
 
     async def wait_idle(self) -> None:
         """Return once every submitted task has finished."""
@@ -360,7 +370,9 @@ class TaskRunner(TaskRunnerCore):
         """Stop: drop what is queued and cancel what runs; returns the names of every task not run."""
         leftovers: list[str] = []
         while self.ring:
-            leftovers.extend(self.ring.pop().names())
+            batch = self.ring.pop()
+            leftovers.extend(batch.names())
+            self._batch_done(batch)
         for task, where in list(self._active.items()):
             batch, position = where
             leftovers.extend(batch.names()[position:])

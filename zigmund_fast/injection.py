@@ -260,6 +260,7 @@ def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
         # handler returns (the only time anything reads them).
         tasks = request.background = _new(BackgroundTasks)
         tasks._items = []
+        tasks._when_done = None
     return tasks
 
 

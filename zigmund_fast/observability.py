@@ -5,6 +5,10 @@ Sinks are called on the event loop, in the order added. A sink that raises is
 logged (once per sink) and otherwise ignored: it never breaks a request or a
 task. With no sink attached nothing is built or called.
 
+``JSONLinesSink`` is special-cased: the common events reach it as C records
+(``zigmund_fast._compiled.events``), encoded in bulk when it flushes, so that
+it can stay on at full request rate. Other sinks receive ``Event`` objects.
+
 Event kinds and their ``data`` keys:
 
 - ``request.start``: method, path
@@ -22,10 +26,8 @@ Event kinds and their ``data`` keys:
 from __future__ import annotations
 
 import atexit
-import itertools
 import logging
 import os
-import re
 import sys
 import threading
 import time
@@ -35,13 +37,21 @@ from typing import IO, Any, NamedTuple
 
 import msgspec
 
+from zigmund_fast._impl import (
+    EventLog,
+    ObserverCore,
+    request_id_from,
+    reset_request_id_prefix,
+    wall_offset,
+)
+
 logger = logging.getLogger("zigmund_fast.observability")
 
 Sink = Callable[["Event"], Any]
 
 
 # Wall-clock time of monotonic 0, so an event needs only one clock read.
-_WALL_OFFSET = time.time() - time.monotonic()
+_WALL_OFFSET: float = wall_offset
 
 
 class Event(NamedTuple):
@@ -71,26 +81,44 @@ _new_event = tuple.__new__
 _monotonic = time.monotonic
 
 
-class Observer:
-    """Fans events out to the sinks; ``enabled`` is False while there are none."""
+class Observer(ObserverCore):
+    """Fans events out to the sinks; ``enabled`` is False while there are none.
+
+    The compiled base records the per-request events (``start_request``,
+    ``requests_written``, ``task_queued``, ``task_start``, ``task_end``);
+    ``emit`` is the general path for the rare ones.
+    """
 
     def __init__(self) -> None:
-        self._sinks: list[Callable[[Event], Any]] = []
+        super().__init__()
         self._broken: set[int] = set()
-        self.enabled = False
 
     def add(self, sink: Any) -> None:
+        if isinstance(sink, JSONLinesSink):
+            self.logs.append(sink.log)
+            self.enabled = True
+            return
         emit = getattr(sink, "emit", None)
         target = emit if callable(emit) else sink
         if not callable(target):
             raise TypeError(f"a sink must be callable or have an emit(event) method, got {sink!r}")
-        self._sinks.append(target)
+        self.sinks.append(target)
         self.enabled = True
 
     def emit(self, kind: str, request_id: str | None, **data: Any) -> None:
-        # PERF: a tuple built directly (no dataclass __init__) and one clock read.
+        """Send an event of ``kind`` with ``data`` to every sink."""
         event = _new_event(Event, (kind, _monotonic(), request_id, MappingProxyType(data)))
-        for sink in self._sinks:
+        for log in self.logs:
+            log.add_event(event)
+        if self.sinks:
+            self._dispatch(event)
+
+    def _publish(self, kind: str, timestamp: float, request_id: str | None, data: dict[str, Any]) -> None:
+        # Called by the compiled base while Python sinks are attached.
+        self._dispatch(_new_event(Event, (kind, timestamp, request_id, MappingProxyType(data))))
+
+    def _dispatch(self, event: Event) -> None:
+        for sink in self.sinks:
             try:
                 sink(event)
             except Exception:
@@ -124,9 +152,11 @@ class MemorySink:
 class JSONLinesSink:
     """Writes one JSON object per event and line, to stderr or a file (appending).
 
-    Events are buffered and written when ``BATCH`` have gathered, when the
-    oldest buffered one is ``flush_interval`` seconds old (checked as events
-    arrive), and on ``flush()``/``close()`` and at interpreter exit.
+    Lines are written in bulk: when ``BATCH`` events have gathered, when the
+    oldest buffered one is ``flush_interval`` seconds old (a timer on the
+    event loop), and on ``flush()``/``close()`` and at interpreter exit.
+    Each line has ``kind``, ``time`` (wall clock), ``monotonic``,
+    ``request_id`` and the event's data; times have microsecond precision.
     """
 
     BATCH = 1024
@@ -135,40 +165,22 @@ class JSONLinesSink:
         self._path = path
         self._file: IO[bytes] = open(path, "ab") if path is not None else sys.stderr.buffer  # noqa: SIM115
         self._lock = threading.Lock()
-        self._events: list[Event] = []
-        self._flush_interval = flush_interval
-        self._oldest = 0.0
+        self.log = EventLog(self._write, flush_interval, self.BATCH)
         atexit.register(self.flush)
 
     def __call__(self, event: Event) -> None:
-        # PERF: only keep the event here; encoding happens in bulk when the buffer is written.
-        timestamp = event.timestamp
-        with self._lock:
-            if not self._events:
-                self._oldest = timestamp
-            self._events.append(event)
-            if len(self._events) < self.BATCH and timestamp - self._oldest < self._flush_interval:
-                return
-            events, self._events = self._events, []
-        self._write(events)
+        self.log.add_event(event)
 
-    def _write(self, events: list[Event]) -> None:
-        offset = _WALL_OFFSET
-        lines = _encode_lines([
-            {"kind": kind, "time": timestamp + offset, "monotonic": timestamp, "request_id": request_id, **data}
-            for kind, timestamp, request_id, data in events
-        ])
-        try:
-            self._file.write(lines)
-            self._file.flush()
-        except (OSError, ValueError) as exc:  # a closed or broken file must not break requests
-            logger.warning("JSONLinesSink could not write %d event(s): %s", len(events), exc)
+    def _write(self, lines: bytes) -> None:
+        with self._lock:
+            try:
+                self._file.write(lines)
+                self._file.flush()
+            except (OSError, ValueError) as exc:  # a closed or broken file must not break requests
+                logger.warning("JSONLinesSink could not write %d line(s): %s", lines.count(b"\n"), exc)
 
     def flush(self) -> None:
-        with self._lock:
-            events, self._events = self._events, []
-        if events:
-            self._write(events)
+        self.log.flush()
 
     def close(self) -> None:
         self.flush()
@@ -178,7 +190,6 @@ class JSONLinesSink:
 
 
 _encoder = msgspec.json.Encoder(enc_hook=str)
-_encode_lines = _encoder.encode_lines
 
 
 class AccessLogSink:
@@ -220,19 +231,9 @@ def _quote(value: str | None) -> str:
     return "-" if value is None else value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-# Request ids: a well-formed incoming X-Request-ID is kept, anything else is replaced.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
-_counter = itertools.count(1)
-_prefix = f"{os.getpid():x}-{int(time.time()):x}"
-
-
-def request_id_from(header_value: str | None) -> str:
-    if header_value is not None and _REQUEST_ID.fullmatch(header_value):
-        return header_value
-    return f"{_prefix}-{next(_counter):x}"
-
-
-def reset_request_id_prefix() -> None:
-    """Called in a freshly forked worker so its ids differ from its siblings'."""
-    global _prefix
-    _prefix = f"{os.getpid():x}-{int(time.time()):x}"
+# Request ids (compiled): a well-formed incoming X-Request-ID is kept, anything else is
+# replaced by "<pid>-<start time>-<counter>" in hex; reset_request_id_prefix() after fork.
+__all__ = [
+    "AccessLogSink", "Event", "JSONLinesSink", "MemorySink", "Observer", "Sink", "request_id_from",
+    "reset_request_id_prefix",
+]

@@ -35,7 +35,7 @@ def test_task_ring_comes_from_an_extension_module() -> None:
 
 
 def test_the_import_system_loads_them_as_extensions() -> None:
-    for name in ("zigmund_fast._compiled.protocol", "zigmund_fast._compiled.taskring"):
+    for name in ("zigmund_fast._compiled.protocol", "zigmund_fast._compiled.taskring", "zigmund_fast._compiled.events"):
         spec = importlib.util.find_spec(name)
         assert spec is not None and spec.origin is not None
         assert spec.origin.endswith(SUFFIXES), spec.origin
@@ -58,3 +58,12 @@ def test_the_server_the_runner_and_the_test_client_use_the_compiled_classes() ->
         assert type(background.TaskRunner(loop).ring) is impl.TaskRing
     finally:
         loop.close()
+
+
+def test_observer_and_event_log_are_compiled() -> None:
+    from zigmund_fast import observability
+
+    assert issubclass(observability.Observer, impl.ObserverCore)
+    assert impl.EventLog.__module__ == "zigmund_fast._compiled.events"
+    assert defining_module_file(impl.EventLog).endswith(SUFFIXES)
+    assert type(observability.JSONLinesSink("/dev/null").log) is impl.EventLog

@@ -1,5 +1,7 @@
 from cpython.ref cimport PyObject
 
+from zigmund_fast._compiled.events cimport ObserverCore
+
 
 cdef class TaskRing:
     cdef PyObject** _slots
@@ -17,7 +19,7 @@ cdef class TaskRing:
 cdef class TaskRunnerCore:
     cdef readonly TaskRing ring
     cdef public object loop
-    cdef public object observer
+    cdef public ObserverCore observer
     cdef public object on_pressure
     cdef public Py_ssize_t pending
     cdef public Py_ssize_t peak_pending
@@ -34,3 +36,4 @@ cdef class TaskRunnerCore:
 
     cpdef submit(self, object batch)
     cdef int _run_batch_fast(self, object batch) except -1
+    cdef int _finished(self, object batch) except -1

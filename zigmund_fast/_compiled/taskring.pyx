@@ -9,6 +9,8 @@ drops or overwrites an entry.
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
 
+from zigmund_fast._compiled.events cimport ObserverCore, monotonic_now
+
 from zigmund_fast._compiled.errors import RingFull
 
 
@@ -122,8 +124,8 @@ cdef class TaskRunnerCore:
     iteration. Plain tasks without options run right here; everything that is
     policy (async and blocking tasks, timeouts, failures, events, backpressure
     callbacks, idleness) is delegated to methods of the Python subclass:
-    ``_emit_queued``, ``_start_async``, ``_record_failure``, ``_run_batch``,
-    ``_maybe_idle``, ``_check_pressure``.
+    ``_start_async``, ``_record_failure``, ``_batch_done``, ``_maybe_idle``,
+    ``_check_pressure``. Events go to the typed ``observer`` (C calls).
     """
 
     def __init__(self, loop, Py_ssize_t max_pending=0):
@@ -138,6 +140,7 @@ cdef class TaskRunnerCore:
         cdef list items = batch._items
         cdef Py_ssize_t count = len(items)
         if count == 0:
+            self._finished(batch)
             return
         self.ring.push(batch)
         self.pending += count
@@ -145,7 +148,7 @@ cdef class TaskRunnerCore:
         if self.pending > self.peak_pending:
             self.peak_pending = self.pending
         if self.observer is not None:
-            self._emit_queued(batch)
+            self.observer.task_queued(batch, self.pending)
         if self.max_pending and self.pending >= self.max_pending and not self.under_pressure:
             self.under_pressure = True
             if self.on_pressure is not None:
@@ -173,21 +176,32 @@ cdef class TaskRunnerCore:
         cdef list items = batch._items
         cdef Py_ssize_t index
         cdef tuple item
-        if self.observer is not None:
-            self._run_batch(batch)
-            return 0
+        cdef ObserverCore observer = self.observer
+        cdef double started = 0.0
         for index in range(len(items)):
             item = <tuple>items[index]
             # item[3:6]: is_async, timeout, blocking
             if item[3] or item[5] or item[4] is not None:
                 self._start_async(batch, index)
                 return 0
+            if observer is not None:
+                observer.task_start(batch, index)
+                started = monotonic_now()
             try:
                 item[0](*item[1], **item[2])
             except Exception as exc:
-                if not self._record_failure(batch, index, exc, 0.0):
-                    return 0
+                if not self._record_failure(batch, index, exc, monotonic_now() - started if started else 0.0):
+                    break
             else:
                 self.succeeded += 1
                 self.pending -= 1
+                if observer is not None:
+                    observer.task_end(batch, index, monotonic_now() - started)
+        self._finished(batch)
+        return 0
+
+    cdef int _finished(self, object batch) except -1:
+        """A batch's last task has run or been skipped: run its ``call_when_done`` callbacks, if any."""
+        if getattr(batch, "_when_done", None) is not None:
+            self._batch_done(batch)
         return 0

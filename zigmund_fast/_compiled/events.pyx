@@ -1,0 +1,594 @@
+# cython: language_level=3
+"""Observability events recorded as C records, and their bulk encoding as JSON lines.
+
+Why this is compiled: the JSON-lines sink is meant to stay on in production at
+full request rate. With one Python event object per step (request.start,
+request.end, task.queued, task.start, task.end), the seed's POST route ran at
+0.30x of its speed without a sink: about 13 us of Python per request (issue
+#3's profile). Here those five events are appended as small C records holding
+a reference to the request or task batch they describe, and a sink's records
+are encoded straight to bytes when it flushes. Rare events (task.error,
+tasks.discarded, shutdown.drain, and any event given to a sink by hand) are
+Python ``Event`` objects, kept in the same record stream so the order holds,
+and encoded with msgspec.
+
+Python sinks (``MemorySink``, metrics, user callables) still receive
+``Event`` objects, built only while at least one such sink is attached.
+"""
+
+import asyncio
+import functools
+import os
+import time
+
+import msgspec
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
+from cpython.unicode cimport PyUnicode_DecodeASCII
+from libc.math cimport isfinite, llround
+from libc.string cimport memcpy, strlen
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
+
+
+cdef enum:
+    K_REQUEST_START = 1
+    K_REQUEST_END = 2
+    K_TASK_QUEUED = 3
+    K_TASK_START = 4
+    K_TASK_END = 5
+    K_OBJECT = 6
+
+
+cdef double monotonic_now() noexcept nogil:
+    """``time.monotonic()`` without a Python call (CPython reads the same clock on Linux)."""
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+# Wall-clock time of monotonic 0, so an event needs only one clock read.
+cdef double WALL_OFFSET = time.time() - time.monotonic()
+wall_offset = WALL_OFFSET
+
+_encode_object = msgspec.json.Encoder(enc_hook=str).encode
+
+
+cdef const char* HEX = b"0123456789abcdef"
+
+
+# Task names
+
+cdef dict _task_names = {}
+
+
+def task_name(func):
+    """The name a task is known by in logs and events: its qualified name, through ``functools.partial``."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+
+
+cdef object cached_task_name(object func):
+    try:
+        return _task_names[func]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable callable
+        return task_name(func)
+    name = task_name(func)
+    if len(_task_names) >= 4096:
+        _task_names.clear()  # partials made per request would otherwise pile up
+    _task_names[func] = name
+    return name
+
+
+# Request ids: a well-formed incoming X-Request-ID is kept, anything else is replaced.
+
+cdef char _id_prefix[48]
+cdef Py_ssize_t _id_prefix_size = 0
+cdef unsigned long long _id_counter = 0
+
+
+def reset_request_id_prefix():
+    """Called at import and in a freshly forked worker, so that worker ids differ from their siblings'."""
+    global _id_prefix_size
+    prefix = f"{os.getpid():x}-{int(time.time()):x}-".encode("ascii")
+    _id_prefix_size = len(prefix)
+    memcpy(_id_prefix, <const char*>prefix, _id_prefix_size)
+
+
+reset_request_id_prefix()
+
+
+cdef inline bint _id_char(unsigned char c) noexcept nogil:
+    return ((c >= c'a' and c <= c'z') or (c >= c'A' and c <= c'Z') or (c >= c'0' and c <= c'9')
+            or c == c'.' or c == c'_' or c == c':' or c == c'@' or c == c'/' or c == c'+' or c == c'='
+            or c == c'-')
+
+
+cdef bint _well_formed_id(bytes value):
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(value), i
+    cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(value)
+    if n < 1 or n > 128:
+        return False
+    for i in range(n):
+        if not _id_char(data[i]):
+            return False
+    return True
+
+
+cpdef str new_request_id():
+    """``<pid>-<start time>-<counter>``, in hex."""
+    global _id_counter
+    cdef char text[72]
+    cdef char digits[17]
+    cdef int length = 0
+    cdef unsigned long long rest
+    _id_counter += 1
+    rest = _id_counter
+    while rest:
+        digits[16 - length] = HEX[rest & 15]
+        length += 1
+        rest >>= 4
+    memcpy(text, _id_prefix, _id_prefix_size)
+    memcpy(text + _id_prefix_size, digits + 17 - length, length)
+    return PyUnicode_DecodeASCII(text, _id_prefix_size + length, NULL)
+
+
+cpdef str request_id_for(list raw_headers):
+    """The id for a request with these (lower-cased) raw headers."""
+    for name, value in raw_headers:
+        if name == b"x-request-id":
+            if _well_formed_id(value):
+                return value.decode("ascii")
+            break
+    return new_request_id()
+
+
+def request_id_from(header_value):
+    """The id for a request whose ``X-Request-ID`` header is ``header_value`` (or None)."""
+    if header_value is not None:
+        try:
+            raw = header_value.encode("ascii")
+        except UnicodeEncodeError:
+            raw = b""
+        if _well_formed_id(raw):
+            return header_value
+    return new_request_id()
+
+
+# A growable byte buffer and the JSON pieces written into it
+
+cdef struct Buffer:
+    char* data
+    Py_ssize_t size
+    Py_ssize_t capacity
+
+
+cdef int reserve(Buffer* buffer, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t wanted = buffer.size + extra
+    cdef Py_ssize_t capacity
+    cdef char* data
+    if wanted <= buffer.capacity:
+        return 0
+    capacity = buffer.capacity * 2 if buffer.capacity else 65536
+    while capacity < wanted:
+        capacity *= 2
+    data = <char*>PyMem_Realloc(buffer.data, capacity)
+    if data == NULL:
+        raise MemoryError()
+    buffer.data = data
+    buffer.capacity = capacity
+    return 0
+
+
+cdef inline int put(Buffer* buffer, const char* text, Py_ssize_t size) except -1:
+    if buffer.size + size > buffer.capacity:
+        reserve(buffer, size)
+    memcpy(buffer.data + buffer.size, text, size)
+    buffer.size += size
+    return 0
+
+
+cdef inline int put_literal(Buffer* buffer, const char* text) except -1:
+    return put(buffer, text, strlen(text))
+
+
+cdef int put_escaped(Buffer* buffer, const unsigned char* text, Py_ssize_t size, bint latin1) except -1:
+    """JSON string contents (no quotes) from UTF-8 bytes, or from latin-1 bytes re-encoded as UTF-8."""
+    cdef Py_ssize_t i
+    cdef unsigned char c
+    reserve(buffer, size * 6)
+    cdef char* out = buffer.data + buffer.size
+    for i in range(size):
+        c = text[i]
+        if c == c'"' or c == c'\\':
+            out[0] = c'\\'
+            out[1] = c
+            out += 2
+        elif c < 0x20:
+            out[0] = c'\\'
+            out[1] = c'u'
+            out[2] = c'0'
+            out[3] = c'0'
+            out[4] = HEX[c >> 4]
+            out[5] = HEX[c & 15]
+            out += 6
+        elif c >= 0x80 and latin1:
+            out[0] = <char>(0xC0 | (c >> 6))
+            out[1] = <char>(0x80 | (c & 0x3F))
+            out += 2
+        else:
+            out[0] = c
+            out += 1
+    buffer.size = out - buffer.data
+    return 0
+
+
+cdef int put_text(Buffer* buffer, str value) except -1:
+    """The contents of a JSON string (no quotes) for a str."""
+    cdef Py_ssize_t size
+    cdef const char* text
+    try:
+        text = PyUnicode_AsUTF8AndSize(value, &size)
+    except UnicodeEncodeError:  # lone surrogates
+        encoded = value.encode("utf-8", "backslashreplace")
+        return put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded), False)
+    return put_escaped(buffer, <const unsigned char*>text, size, False)
+
+
+cdef int put_str(Buffer* buffer, object value) except -1:
+    """A JSON string for a str (null for None); any other value through msgspec."""
+    if value is None:
+        return put(buffer, b"null", 4)
+    if type(value) is str:
+        put(buffer, b'"', 1)
+        put_text(buffer, <str>value)
+        return put(buffer, b'"', 1)
+    encoded = _encode_object(value)
+    return put(buffer, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
+
+
+cdef int put_int(Buffer* buffer, long long value) except -1:
+    cdef char digits[24]
+    cdef int length = 0
+    cdef unsigned long long rest
+    if value < 0:
+        put(buffer, b"-", 1)
+        rest = <unsigned long long>(-(value + 1)) + 1
+    else:
+        rest = <unsigned long long>value
+    while True:
+        digits[23 - length] = <char>(48 + rest % 10)
+        length += 1
+        rest //= 10
+        if rest == 0:
+            break
+    return put(buffer, digits + 24 - length, length)
+
+
+cdef long long SCALE[10]
+SCALE[:] = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000]
+
+
+cdef int put_fixed(Buffer* buffer, double value, int decimals) except -1:
+    """A JSON number with ``decimals`` digits after the point (1 <= decimals <= 9)."""
+    cdef long long scaled, whole, fraction
+    cdef char digits[9]
+    cdef int i
+    if not isfinite(value):
+        return put(buffer, b"null", 4)
+    if value < 0:
+        put(buffer, b"-", 1)
+        value = -value
+    scaled = llround(value * SCALE[decimals])
+    whole = scaled // SCALE[decimals]
+    fraction = scaled % SCALE[decimals]
+    put_int(buffer, whole)
+    for i in range(decimals - 1, -1, -1):
+        digits[i] = <char>(48 + fraction % 10)
+        fraction //= 10
+    put(buffer, b".", 1)
+    return put(buffer, digits, decimals)
+
+
+cdef int put_head(Buffer* buffer, const char* kind, double timestamp, object request_id) except -1:
+    put_literal(buffer, b'{"kind":"')
+    put_literal(buffer, kind)
+    put_literal(buffer, b'","time":')
+    put_fixed(buffer, timestamp + WALL_OFFSET, 6)
+    put_literal(buffer, b',"monotonic":')
+    put_fixed(buffer, timestamp, 6)
+    put_literal(buffer, b',"request_id":')
+    return put_str(buffer, request_id)
+
+
+cdef object header_value(list raw_headers, bytes name):
+    for key, value in raw_headers:
+        if key == name:
+            return value
+    return None
+
+
+cdef int put_record(Buffer* buffer, Record* record) except -1:
+    cdef object subject = <object>record.subject
+    cdef int kind = record.kind
+    if kind == K_OBJECT:
+        line = _encode_object(subject.to_dict())
+        put(buffer, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
+        return put(buffer, b"\n", 1)
+    if kind == K_REQUEST_START:
+        put_head(buffer, b"request.start", record.timestamp, subject.request_id)
+        put_literal(buffer, b',"method":')
+        put_str(buffer, subject.method)
+        put_literal(buffer, b',"path":')
+        put_str(buffer, subject.path)
+        return put(buffer, b"}\n", 2)
+    if kind == K_REQUEST_END:
+        put_head(buffer, b"request.end", record.timestamp, subject.request_id)
+        put_literal(buffer, b',"method":')
+        put_str(buffer, subject.method)
+        put_literal(buffer, b',"route":')
+        route = subject.route
+        put_str(buffer, route.path if route is not None else None)
+        put_literal(buffer, b',"status":')
+        put_int(buffer, subject.status)
+        put_literal(buffer, b',"duration":')
+        put_fixed(buffer, record.duration, 9)
+        put_literal(buffer, b',"target":')
+        query = subject.query_string
+        put(buffer, b'"', 1)
+        put_text(buffer, subject.path)
+        if query:
+            put(buffer, b"?", 1)
+            put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(query), PyBytes_GET_SIZE(query), True)
+        put(buffer, b'"', 1)
+        put_literal(buffer, b',"client":')
+        client = subject.client
+        put_str(buffer, client[0] if client else None)
+        put_literal(buffer, b',"http_version":')
+        put_str(buffer, subject.http_version)
+        put_literal(buffer, b',"size":')
+        put_int(buffer, subject.response_size)
+        raw_headers = subject.raw_headers
+        for key, name in ((b',"user_agent":', b"user-agent"), (b',"referer":', b"referer")):
+            put(buffer, PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key))
+            value = header_value(raw_headers, name)
+            if value is None:
+                put(buffer, b"null", 4)
+            else:
+                put(buffer, b'"', 1)
+                put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), True)
+                put(buffer, b'"', 1)
+        return put(buffer, b"}\n", 2)
+    # task.queued / task.start / task.end
+    batch = subject
+    func = (<tuple>batch._items[record.index])[0]
+    if kind == K_TASK_QUEUED:
+        put_head(buffer, b"task.queued", record.timestamp, batch.request_id)
+    elif kind == K_TASK_START:
+        put_head(buffer, b"task.start", record.timestamp, batch.request_id)
+    else:
+        put_head(buffer, b"task.end", record.timestamp, batch.request_id)
+    put_literal(buffer, b',"task":')
+    put_str(buffer, cached_task_name(func))
+    put_literal(buffer, b',"route":')
+    put_str(buffer, batch.route)
+    if kind == K_TASK_QUEUED:
+        put_literal(buffer, b',"queue_depth":')
+        put_int(buffer, record.number)
+    elif kind == K_TASK_END:
+        put_literal(buffer, b',"duration":')
+        put_fixed(buffer, record.duration, 9)
+        put_literal(buffer, b',"outcome":"ok"')
+    return put(buffer, b"}\n", 2)
+
+
+# The record stream of one JSON-lines sink
+
+cdef class EventLog:
+    """Records events for one JSON-lines sink and hands it encoded lines in bulk.
+
+    ``write(data: bytes)`` is called with whole lines when ``batch_size``
+    records have gathered, ``flush_interval`` seconds after the first record
+    of a batch (a timer on the running loop), and on ``flush()``. Records are
+    appended on the event loop's thread.
+    """
+
+    def __cinit__(self):
+        self._records = NULL
+        self._count = 0
+        self._capacity = 0
+
+    def __init__(self, write, double flush_interval=0.5, Py_ssize_t batch_size=1024):
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if flush_interval <= 0:
+            raise ValueError("flush_interval must be > 0")
+        self._write = write
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self._timer = None
+        self._on_timer = self._timer_fired
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self._count):
+            Py_XDECREF(self._records[i].subject)
+        PyMem_Free(self._records)
+
+    def __len__(self):
+        return self._count
+
+    cdef int append(self, int kind, double timestamp, object subject, Py_ssize_t index, Py_ssize_t number,
+                    double duration) except -1:
+        cdef Record* records
+        cdef Py_ssize_t capacity
+        if self._count == self._capacity:
+            capacity = self._capacity * 2 if self._capacity else 256
+            records = <Record*>PyMem_Realloc(self._records, capacity * sizeof(Record))
+            if records == NULL:
+                raise MemoryError()
+            self._records = records
+            self._capacity = capacity
+        cdef Record* record = &self._records[self._count]
+        record.kind = kind
+        record.timestamp = timestamp
+        Py_INCREF(subject)
+        record.subject = <PyObject*>subject
+        record.index = index
+        record.number = number
+        record.duration = duration
+        self._count += 1
+        if self._count >= self.batch_size:
+            self.flush()
+        elif self._count == 1 and self._timer is None:
+            self._arm_timer()
+        return 0
+
+    def _arm_timer(self):
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not on a loop: flushed by size, by hand, or at exit
+        self._timer = loop.call_later(self.flush_interval, self._on_timer)
+
+    def _timer_fired(self):
+        self._timer = None
+        self.flush()
+
+    cpdef add_event(self, object event):
+        """Record a Python ``Event`` (anything with ``to_dict()``), encoded with msgspec at flush."""
+        self.append(K_OBJECT, event.timestamp, event, 0, 0, 0.0)
+
+    cpdef flush(self):
+        """Encode every record so far and pass the lines to ``write``."""
+        cdef Record* records = self._records
+        cdef Py_ssize_t count = self._count, i
+        cdef Buffer buffer
+        if count == 0:
+            return
+        # NOTE: detach the records first: encoding runs Python code (attribute reads),
+        # during which another thread may flush or the loop may record more.
+        self._records = NULL
+        self._count = 0
+        self._capacity = 0
+        buffer.data = NULL
+        buffer.size = 0
+        buffer.capacity = 0
+        try:
+            reserve(&buffer, count * 256)
+            for i in range(count):
+                put_record(&buffer, &records[i])
+            data = PyBytes_FromStringAndSize(buffer.data, buffer.size)
+        finally:
+            PyMem_Free(buffer.data)
+            for i in range(count):
+                Py_XDECREF(records[i].subject)
+            PyMem_Free(records)
+        self._write(data)
+
+    def encode_pending(self):
+        """The lines ``flush`` would write now, without writing them (for tests)."""
+        cdef Buffer buffer
+        cdef Py_ssize_t i
+        buffer.data = NULL
+        buffer.size = 0
+        buffer.capacity = 0
+        try:
+            reserve(&buffer, 4096)
+            for i in range(self._count):
+                put_record(&buffer, &self._records[i])
+            return PyBytes_FromStringAndSize(buffer.data, buffer.size)
+        finally:
+            PyMem_Free(buffer.data)
+
+
+# Fan-out
+
+cdef class ObserverCore:
+    """Sends each event to the JSON-lines sinks' logs (as C records) and to the Python sinks.
+
+    ``sinks`` are Python callables taking an ``Event``; the subclass builds
+    events in ``_publish(kind, timestamp, request_id, data)``. ``logs`` are
+    ``EventLog`` instances. ``enabled`` is True while there is either.
+    """
+
+    def __init__(self):
+        self.sinks = []
+        self.logs = []
+        self.enabled = False
+
+    cpdef str start_request(self, object request):
+        """Give ``request`` its id and start time, and record ``request.start``."""
+        cdef double now = monotonic_now()
+        request_id = request_id_for(request.raw_headers)
+        request.request_id = request_id
+        request.started = now
+        for log in self.logs:
+            (<EventLog>log).append(K_REQUEST_START, now, request, 0, 0, 0.0)
+        if self.sinks:
+            self._publish("request.start", now, request_id, {"method": request.method, "path": request.path})
+        return request_id
+
+    cpdef requests_written(self, list requests):
+        """Record ``request.end`` for requests whose responses were just written."""
+        cdef double now = monotonic_now()
+        cdef double started
+        for request in requests:
+            started = request.started
+            duration = now - started if started else 0.0
+            for log in self.logs:
+                (<EventLog>log).append(K_REQUEST_END, now, request, 0, 0, duration)
+            if self.sinks:
+                route = request.route
+                query = request.query_string
+                headers = request.headers
+                client = request.client
+                self._publish("request.end", now, request.request_id, {
+                    "method": request.method, "route": route.path if route is not None else None,
+                    "status": request.status, "duration": duration,
+                    "target": request.path + "?" + query.decode("latin-1") if query else request.path,
+                    "client": client[0] if client else None, "http_version": request.http_version,
+                    "size": request.response_size, "user_agent": headers.get("user-agent"),
+                    "referer": headers.get("referer"),
+                })
+
+    cpdef task_queued(self, object batch, Py_ssize_t depth):
+        """Record ``task.queued`` for each task of a batch just handed to the runner."""
+        cdef double now = monotonic_now()
+        cdef list items = batch._items
+        cdef Py_ssize_t index
+        for index in range(len(items)):
+            for log in self.logs:
+                (<EventLog>log).append(K_TASK_QUEUED, now, batch, index, depth, 0.0)
+            if self.sinks:
+                self._publish("task.queued", now, batch.request_id, {
+                    "task": cached_task_name((<tuple>items[index])[0]), "route": batch.route, "queue_depth": depth,
+                })
+
+    cpdef task_start(self, object batch, Py_ssize_t index):
+        cdef double now = monotonic_now()
+        for log in self.logs:
+            (<EventLog>log).append(K_TASK_START, now, batch, index, 0, 0.0)
+        if self.sinks:
+            self._publish("task.start", now, batch.request_id, {
+                "task": cached_task_name((<tuple>batch._items[index])[0]), "route": batch.route,
+            })
+
+    cpdef task_end(self, object batch, Py_ssize_t index, double duration):
+        """Record ``task.end`` with outcome ``ok`` (failures and skips go through ``emit``)."""
+        cdef double now = monotonic_now()
+        for log in self.logs:
+            (<EventLog>log).append(K_TASK_END, now, batch, index, 0, duration)
+        if self.sinks:
+            self._publish("task.end", now, batch.request_id, {
+                "task": cached_task_name((<tuple>batch._items[index])[0]), "route": batch.route,
+                "duration": duration, "outcome": "ok",
+            })
