@@ -497,3 +497,68 @@ def test_testclient_returns_after_the_requests_tasks_ran(client_for: Any) -> Non
         assert response.status_code == 200 and response.json() == {"queued": True}
         assert counter[0] == expected
     assert order == ["async", "sync"] * 3
+
+
+@pytest.mark.parametrize("strategy", ["continue", "stop"])
+def test_call_when_done_runs_after_every_task_of_the_request(serve: Any, strategy: str) -> None:
+    """Plain, failing and async tasks, either strategy: the callbacks run once, after the last task, in order."""
+    log: list[str] = []
+
+    def fails() -> None:
+        log.append("fails")
+        raise ValueError("boom")
+
+    async def later() -> None:
+        await asyncio.sleep(0.01)
+        log.append("async task")
+
+    async def async_cleanup() -> None:
+        await asyncio.sleep(0.01)
+        log.append("async cleanup")
+
+    app = App(background_errors=strategy)
+
+    @app.post("/work")
+    async def work(tasks: BackgroundTasks) -> dict[str, bool]:
+        tasks.add(log.append, "plain")
+        tasks.add(fails)
+        tasks.add(later)
+        tasks.call_when_done(lambda: log.append("cleanup"))
+        tasks.call_when_done(async_cleanup)
+        return {"ok": True}
+
+    @app.post("/no-tasks")
+    async def no_tasks(tasks: BackgroundTasks) -> dict[str, bool]:
+        tasks.call_when_done(lambda: log.append("cleanup without tasks"))
+        return {"ok": True}
+
+    server = serve(app)
+    with server.connect() as sock:
+        sock.sendall(POST % b"/work")
+        assert read_response(sock).status == 200
+        assert wait_until(server, lambda: runner_idle(server))
+        ran = ["plain", "fails", "async task"] if strategy == "continue" else ["plain", "fails"]
+        assert log == [*ran, "cleanup", "async cleanup"]
+        log.clear()
+        sock.sendall(POST % b"/no-tasks")
+        assert read_response(sock).status == 200
+        assert wait_until(server, lambda: runner_idle(server))
+        assert log == ["cleanup without tasks"]
+
+
+def test_call_when_done_runs_for_tasks_abandoned_at_shutdown() -> None:
+    import uvloop
+
+    from zigmund_fast.background import TaskRunner
+
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        runner = TaskRunner(asyncio.get_running_loop())
+        batch = BackgroundTasks()
+        batch.add(log.append, "never")
+        batch.call_when_done(lambda: log.append("cleanup"))
+        runner.submit(batch)
+        assert runner.abandon() == ["list.append"]
+        return log
+
+    assert uvloop.run(scenario()) == ["cleanup"]

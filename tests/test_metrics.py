@@ -12,6 +12,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 import zigmund_fast
 from zigmund_fast import App, BackgroundTasks, HTTPException
 from zigmund_fast.testing import TestClient
@@ -65,6 +67,30 @@ def test_metrics_count_requests_and_tasks() -> None:
     assert value(text, 'zigmund_request_duration_seconds_count{route="/work"}') == 3
     assert value(text, 'zigmund_request_duration_seconds_bucket{route="/work",le="+Inf"}') == 3
     assert "# TYPE zigmund_task_duration_seconds histogram" in text
+
+
+def test_prometheus_client_metrics_are_served_alongside_ours() -> None:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    registry_counter = prometheus_client.Counter("zigmund_test_app_orders", "Orders taken by the test app.")
+    registry_counter.inc(5)
+    try:
+        with TestClient(make_app()) as client:
+            client.post("/work")
+            text = client.get("/metrics").text
+    finally:
+        prometheus_client.REGISTRY.unregister(registry_counter)
+    assert value(text, "zigmund_test_app_orders_total") == 5
+    assert value(text, 'zigmund_tasks_succeeded_total{route="/work"}') == 1
+    assert "# TYPE zigmund_tasks_pending gauge" in text
+
+
+def test_built_in_exposition_without_prometheus_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # import now fails
+    with TestClient(make_app()) as client:
+        client.post("/work")
+        text = client.get("/metrics").text
+    assert value(text, 'zigmund_tasks_succeeded_total{route="/work"}') == 1
+    assert "python_gc" not in text and "process_" not in text
 
 
 def test_metrics_are_off_by_default() -> None:

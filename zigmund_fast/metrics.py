@@ -6,6 +6,12 @@ writes a snapshot to a directory the supervisor shares with them
 answer sums the snapshots of all workers, so any worker can serve the scrape.
 Counters of a worker that died stay in the sum (its last snapshot), as in
 prometheus_client's multiprocess mode; its pending-task gauge is dropped.
+
+When ``prometheus_client`` is installed, the answer also carries what its
+registry holds (the application's own metrics, and the process/GC/platform
+collectors), so one scrape sees both. With ``PROMETHEUS_MULTIPROC_DIR`` set,
+that part is prometheus_client's multiprocess aggregate instead, for
+applications that use its multiprocess mode across ``--workers``.
 """
 
 from __future__ import annotations
@@ -105,7 +111,10 @@ class Metrics:
         os.replace(tmp, path)
 
     def collect(self) -> str:
-        """The exposition text: this process alone, or every worker when a metrics directory is shared."""
+        """The exposition text: ours (summed over workers when they share a directory), then prometheus_client's."""
+        return self._collect_own() + prometheus_client_text()
+
+    def _collect_own(self) -> str:
         directory = os.environ.get(METRICS_DIR_ENV)
         if not directory:
             return render([self.snapshot()])
@@ -121,6 +130,21 @@ class Metrics:
                 snapshot["pending"] = 0
             snapshots.append(snapshot)
         return render(snapshots)
+
+
+def prometheus_client_text() -> str:
+    """What prometheus_client's registry exposes, or "" when it is not installed."""
+    try:
+        import prometheus_client
+    except ImportError:
+        return ""
+    registry: Any = prometheus_client.REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return prometheus_client.generate_latest(registry).decode("utf-8")
 
 
 def _alive(pid: Any) -> bool:
