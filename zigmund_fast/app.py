@@ -93,6 +93,8 @@ class App:
         self.max_pending_tasks = max_pending_tasks
         self.eager_handlers = eager_handlers
         self.request_ids = request_ids
+        # Set by `zigmund serve --root-path` (or by hand): the prefix a proxy serves the app under.
+        self.root_path = ""
         self.observer = Observer()
         self._observing = bool(request_ids)
         self.routes: list[Route] = []
@@ -438,7 +440,11 @@ class App:
     def openapi(self) -> dict[str, Any]:
         from zigmund_fast.openapi import build_openapi
 
-        return build_openapi(title=self.title, version=self.version, routes=self.routes, description=self.description)
+        document = build_openapi(title=self.title, version=self.version, routes=self.routes,
+                                 description=self.description)
+        if self.root_path:
+            document["servers"] = [{"url": self.root_path}]
+        return document
 
     def _add_docs_routes(self) -> None:
         openapi_url, docs_url = self.openapi_url, self.docs_url
@@ -458,8 +464,9 @@ class App:
         async def swagger_ui() -> Response:
             from zigmund_fast.openapi import swagger_ui_html
 
-            return Response.html(swagger_ui_html(openapi_url=openapi_url, title=f"{self.title} - Swagger UI",
-                                                 assets_url=assets_url))
+            root = self.root_path
+            return Response.html(swagger_ui_html(openapi_url=root + openapi_url, title=f"{self.title} - Swagger UI",
+                                                 assets_url=root + assets_url))
 
         self.add_route(docs_url, swagger_ui, include_in_schema=False)
         from zigmund_fast.openapi import DOCS_ASSETS, read_docs_asset

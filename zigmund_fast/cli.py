@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -65,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--uds", default=None, help="serve on this Unix domain socket instead of host/port")
     serve.add_argument("--ssl-certfile", default=None, help="PEM certificate chain: serve HTTPS")
     serve.add_argument("--ssl-keyfile", default=None, help="PEM private key for --ssl-certfile")
+    serve.add_argument("--fd", type=int, default=None, help="serve on this inherited listening socket descriptor")
+    serve.add_argument("--root-path", default="", help="path prefix a proxy serves the app under, e.g. /api")
+    serve.add_argument("--reload", action="store_true", help="restart the worker when a .py file changes")
+    serve.add_argument("--reload-dir", action="append", default=[], dest="reload_dirs",
+                       help="directory to watch with --reload (repeatable; default: the current directory)")
+    serve.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     routes = commands.add_parser("routes", help="print the route table of an app")
     routes.add_argument("app", help="MODULE:ATTR")
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of an app as JSON")
@@ -79,6 +86,25 @@ def _print_routes(app: Any) -> None:
     print(f"{'METHODS':<{width_methods}}  {'PATH':<{width_path}}  HANDLER")
     for methods, path, name in rows:
         print(f"{methods:<{width_methods}}  {path:<{width_path}}  {name}")
+
+
+# serve options a spawned worker gets as they were given (the listener and the worker count are the supervisor's)
+_WORKER_OPTIONS = (
+    "timeout_keep_alive", "timeout_graceful_shutdown", "log_level", "limit_concurrency", "access_log_format",
+    "forwarded_allow_ips", "ssl_certfile", "ssl_keyfile", "root_path",
+)
+_WORKER_FLAGS = ("access_log", "proxy_headers")
+
+
+def _worker_argv(args: argparse.Namespace, listen_fd: int, ready_fd: int) -> list[str]:
+    """The command line of one worker process started by the supervisor."""
+    argv = [sys.executable, "-m", "zigmund_fast", "serve", args.app, "--fd", str(listen_fd), "--ready-fd", str(ready_fd)]
+    for name in _WORKER_OPTIONS:
+        value = getattr(args, name)
+        if value is not None and value != "":
+            argv += ["--" + name.replace("_", "-"), str(value)]
+    argv += ["--" + name.replace("_", "-") for name in _WORKER_FLAGS if getattr(args, name)]
+    return argv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,17 +130,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from zigmund_fast.observability import AccessLogSink
 
                 app.add_sink(AccessLogSink(format=args.access_log_format))
+            if args.root_path:
+                app.root_path = args.root_path
             config = Config(
                 app=app, host=args.host, port=args.port, workers=args.workers,
                 timeout_keep_alive=args.timeout_keep_alive,
                 timeout_graceful_shutdown=args.timeout_graceful_shutdown, log_level=args.log_level,
-                uds=args.uds, limit_concurrency=args.limit_concurrency, proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips,
-                ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
+                uds=args.uds, limit_concurrency=args.limit_concurrency, proxy_headers=args.proxy_headers,
+                forwarded_allow_ips=args.forwarded_allow_ips, ssl_certfile=args.ssl_certfile,
+                ssl_keyfile=args.ssl_keyfile, fd=args.fd, root_path=args.root_path, reload=args.reload,
+                reload_dirs=tuple(args.reload_dirs), ready_fd=args.ready_fd,
             )
         except (AppImportError, ValueError) as exc:
             print(f"zigmund: error: {exc}", file=sys.stderr)
             return 2
-        return run(config)
+        return run(config, functools.partial(_worker_argv, args))
     return 2  # pragma: no cover - argparse enforces the command
 
 

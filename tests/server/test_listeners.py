@@ -34,9 +34,9 @@ def test_unix_domain_socket(serve: Any, tmp_path: Path) -> None:
     assert response.status == 200 and response.body == b'{"hello":"listener"}'
 
 
-def test_uds_with_several_workers_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="--uds"):
-        Config(app=make_app(), uds=str(tmp_path / "s"), workers=2)
+def test_uds_and_fd_together_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="--uds or --fd"):
+        Config(app=make_app(), uds=str(tmp_path / "s"), fd=3)
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")

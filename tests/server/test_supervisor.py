@@ -62,7 +62,7 @@ async def slow(name: str, tasks: zigmund.BackgroundTasks):
     return {"pid": os.getpid()}
 '''
 
-GET_PID = b"GET /pid HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+GET_PID = b"GET %s/pid HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
 
 
 def free_port() -> int:
@@ -74,17 +74,21 @@ def free_port() -> int:
 class Supervised:
     """``python -m zigmund_fast serve supervisedapp:app --workers 2`` in ``directory``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *options: str, pass_fds: tuple[int, ...] = (), port: int | None = None,
+                 start_new_session: bool = False) -> None:
         (directory / "supervisedapp.py").write_text(textwrap.dedent(APP_SOURCE))
+        self.directory = directory
         self.log = directory / "tasks.log"
-        self.port = free_port()
+        self.port = port if port is not None else free_port()
+        self.prefix = ""
         environment = dict(os.environ, ZIG_TASK_LOG=str(self.log))
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, environment.get("PYTHONPATH")]))
+        listener = [] if "--fd" in options else ["--port", str(self.port)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "zigmund_fast", "serve", "supervisedapp:app", "--port", str(self.port),
-             "--workers", "2"],
+            [sys.executable, "-m", "zigmund_fast", "serve", "supervisedapp:app", *listener,
+             *(options or ("--workers", "2"))],
             cwd=directory, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            stderr=subprocess.PIPE, text=True, pass_fds=pass_fds, start_new_session=start_new_session,
         )
         self.seen_pids: set[int] = set()
         deadline = time.monotonic() + 15
@@ -107,7 +111,7 @@ class Supervised:
             return read_response(sock)
 
     def pid_of_new_connection(self) -> int:
-        response = self.request(GET_PID)
+        response = self.request(GET_PID % self.prefix.encode())
         assert response.status == 200
         pid = int(json.loads(response.body)["pid"])
         self.seen_pids.add(pid)

@@ -33,6 +33,14 @@ class Config:
             (comma-separated addresses, or ``"*"``) to set the request's client and scheme.
         ssl_certfile, ssl_keyfile: serve HTTPS with this certificate chain and
             key (PEM), through the standard library's ``ssl`` module.
+        fd: serve on this inherited, already listening socket file descriptor
+            (socket activation, or a supervisor's shared socket).
+        root_path: the path prefix a proxy mounts the app under (as uvicorn's
+            ``--root-path``): stripped from request paths that carry it, and
+            announced in the OpenAPI ``servers`` so the docs call the right URLs.
+        reload: restart the worker when a ``.py`` file under ``reload_dirs``
+            changes (development; needs the app as an import string).
+        ready_fd: internal: a pipe a worker writes one byte to once it listens.
     """
 
     app: Any
@@ -54,6 +62,11 @@ class Config:
     forwarded_allow_ips: str = "127.0.0.1"
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+    fd: int | None = None
+    root_path: str = ""
+    reload: bool = False
+    reload_dirs: tuple[str, ...] = ()
+    ready_fd: int | None = None
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The server-side TLS context, or None for plain HTTP."""
@@ -68,8 +81,10 @@ class Config:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
-        if self.uds is not None and self.workers > 1:
-            raise ValueError("--uds serves from one process; use --workers 1 (or a TCP port for several workers)")
+        if self.uds is not None and self.fd is not None:
+            raise ValueError("give either --uds or --fd, not both")
+        if self.root_path and (not self.root_path.startswith("/") or self.root_path.endswith("/")):
+            raise ValueError(f"root_path must start with '/' and not end with one, got {self.root_path!r}")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
             raise ValueError(f"limit_concurrency must be >= 1, got {self.limit_concurrency}")
         if self.ssl_keyfile is not None and self.ssl_certfile is None:

@@ -29,6 +29,8 @@ logger = logging.getLogger("zigmund_fast.server")
 
 # How often idle connections and slow request heads are checked, in seconds.
 SWEEP_INTERVAL = 0.5
+# Seconds between closing the listener and closing idle connections, at shutdown.
+DRAIN_GRACE = 0.1
 
 
 class ServerState:
@@ -42,6 +44,8 @@ class ServerState:
             self.app_call = ProxyHeaders(config.forwarded_allow_ips).wrap(self.app_call)
         if config.ssl_certfile is not None:
             self.app_call = _mark_https(self.app_call)
+        if config.root_path:
+            self.app_call = _strip_root_path(self.app_call, config.root_path)
         self.runner = runner
         self.connections: set[Any] = set()
         self.limit_request_head = config.limit_request_head
@@ -65,6 +69,21 @@ def _mark_https(dispatch: Any) -> Any:
     return dispatch_https
 
 
+def _strip_root_path(dispatch: Any, root_path: str) -> Any:
+    """``dispatch`` behind a proxy that mounts the app under ``root_path``: the prefix is removed from paths."""
+    prefix = root_path + "/"
+
+    def dispatch_under_root_path(request: Any) -> Any:
+        path = request.path
+        if path.startswith(prefix):
+            request.path = path[len(root_path):]
+        elif path == root_path:
+            request.path = "/"
+        return dispatch(request)
+
+    return dispatch_under_root_path
+
+
 class Server:
     """Serves ``config.app`` on one event loop.
 
@@ -85,6 +104,7 @@ class Server:
         self._sweeper: asyncio.TimerHandle | None = None
         self._metrics_dir: str | None = None
         self._metrics_written = 0.0
+        self._address: Any = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -100,6 +120,8 @@ class Server:
             return HTTPProtocol(state)
 
         context = self.config.ssl_context()
+        if self.sock is None and self.config.fd is not None:
+            self.sock = socket.socket(fileno=self.config.fd)
         if self.sock is not None:
             self._server = await loop.create_server(factory, sock=self.sock, backlog=self.config.backlog,
                                                     ssl=context)
@@ -113,6 +135,7 @@ class Server:
             )
         address = self._server.sockets[0].getsockname()
         self.port = address[1] if isinstance(address, tuple) else None
+        self._address = address
         self._sweeper = loop.call_later(SWEEP_INTERVAL, self._sweep)
         if app.metrics is not None:
             app.metrics.runner = self.runner
@@ -120,10 +143,12 @@ class Server:
 
     @property
     def url(self) -> str:
-        if self.config.uds is not None:
-            return f"unix:{self.config.uds}"
+        address = self._address
+        if not isinstance(address, tuple):
+            return f"unix:{address.decode() if isinstance(address, bytes) else address}"
         scheme = "https" if self.config.ssl_certfile else "http"
-        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        host = self.config.host if self.config.fd is None and self.sock is None else address[0]
+        host = f"[{host}]" if ":" in host else host
         return f"{scheme}://{host}:{self.port}"
 
     def _on_task_pressure(self, high: bool) -> None:
@@ -172,6 +197,13 @@ class Server:
         if threading.current_thread() is not threading.main_thread():
             return
         loop = asyncio.get_running_loop()
+        if self.config.ready_fd is not None:
+            # NOTE: a supervised worker: Ctrl-C reaches the whole process group, and the
+            # supervisor forwards it as SIGTERM; taking it here too would count it twice.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+            return
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_exit)
 
@@ -180,7 +212,13 @@ class Server:
         await self.start()
         if install_signals:
             self._install_signal_handlers()
-        logger.info("zigmund_fast serving on %s", self.url)
+        logger.info("zigmund_fast serving on %s (pid %d)", self.url, os.getpid())
+        if self.config.ready_fd is not None:
+            try:
+                os.write(self.config.ready_fd, b"1")
+            except OSError:  # the supervisor was not waiting for this one
+                pass
+            os.close(self.config.ready_fd)
         assert self._exit is not None
         await self._exit.wait()
         return await self.shutdown()
@@ -193,6 +231,11 @@ class Server:
             timeout = self.config.app.shutdown_timeout
         deadline = time.monotonic() + timeout
         self._server.close()
+        if state.connections:
+            # NOTE: a connection accepted just before the listener closed may not have sent its
+            # request yet; draining now would close it as idle. Clients on a LAN send within
+            # milliseconds of connecting, so a short grace keeps those requests.
+            await asyncio.sleep(DRAIN_GRACE)
         state.draining = True
         busy = [c for c in state.connections if not c.idle]
         logger.info("shutting down: %d connection(s) with requests in flight, %d background task(s) queued",
