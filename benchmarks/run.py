@@ -1,4 +1,4 @@
-"""Load benchmark: zigmund_fast vs FastAPI vs a raw uvloop+httptools ceiling.
+"""Load benchmark: zigmund_fast vs FastAPI, other Python frameworks and a raw uvloop+httptools ceiling.
 
 For each (server, route) it measures, side by side: requests/s, p50 and p99
 latency (``wrk --latency``), server CPU time per request (utime+stime of the
@@ -7,6 +7,12 @@ after the run. The server is pinned to core 0, wrk to core 1. Rounds are
 interleaved (server order rotates each round) and medians are reported.
 
     python benchmarks/run.py --servers raw,fastapi,zigmund --duration 10 --rounds 3
+    python benchmarks/run.py --servers all --routes all --duration 10 --rounds 3
+
+Servers or routes a run can't serve (a peer that won't import or start, a route
+it doesn't implement or answers wrongly) are skipped with the reason printed.
+At the end it draws benchmarks/results/requests_per_second.png with plot.py
+when matplotlib is importable (``--no-plot`` skips that).
 
 See benchmarks/README.md. Stdlib only.
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -29,13 +36,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 POST_LUA = BENCH_DIR / "post.lua"
+PIPELINE_LUA = BENCH_DIR / "pipeline.lua"
+BODY_LUA = BENCH_DIR / "body.lua"
+BODY_JSON = BENCH_DIR / "body.json"  # the 1 KiB order body.lua posts
+PIPELINE_DEPTH = 16  # requests per write on the pipelined route
+PLOT_SCRIPT = BENCH_DIR / "plot.py"
+PLOT_NAME = "requests_per_second.png"  # written next to the JSON results
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU = "0"
@@ -51,13 +65,24 @@ class Route:
     expect: Any  # JSON body a correct server answers with
     lua: Path | None = None
     counts_tasks: bool = False
+    body: bytes | None = None  # request body of the correctness check (the Lua script sends the same)
+    content_type: str | None = None
+    pipeline: int = 1  # requests per write; > 1: the check sends that many in one write
+    wrk_args: tuple[str, ...] = ()  # passed to the Lua script's init(args), after `--`
 
 
+HELLO = {"message": "Hello, World!"}
 ROUTES: dict[str, Route] = {
-    "hello": Route("hello", "GET", "/", {"message": "Hello, World!"}),
+    "hello": Route("hello", "GET", "/", HELLO),
     "items": Route("items", "GET", "/items/42?q=foo", {"item_id": 42, "q": "foo"}),
     "post": Route("post", "POST", "/tutorial/background-tasks/notifications", {"queued": True},
                   lua=POST_LUA, counts_tasks=True),
+    # hello-JSON with 16 requests per write (pipeline.lua).
+    "pipeline": Route("pipeline", "GET", "/", HELLO, lua=PIPELINE_LUA, pipeline=PIPELINE_DEPTH,
+                      wrk_args=(str(PIPELINE_DEPTH),)),
+    # A 1 KiB JSON body validated into a model (msgspec Struct / pydantic), summarised in the answer.
+    "body": Route("body", "POST", "/orders", {"order_id": 90210, "items": 8, "quantity": 36}, lua=BODY_LUA,
+                  body=BODY_JSON.read_bytes() if BODY_JSON.exists() else None, content_type="application/json"),
 }
 
 
@@ -67,6 +92,8 @@ class Server:
     routes: tuple[str, ...]
     preflight: str  # python source run with -c in the repo root: fails => server skipped
     command: Callable[[argparse.Namespace, int], list[str]]
+    # Per-route answers that differ from Route.expect (raw answers hello to everything).
+    expect: dict[str, Any] = field(default_factory=dict)
 
 
 def _raw_cmd(a: argparse.Namespace, port: int) -> list[str]:
@@ -95,19 +122,74 @@ def _zigmund_sink_cmd(a: argparse.Namespace, port: int) -> list[str]:
             "--port", str(port), *shlex.split(a.zigmund_args)]
 
 
+# Peers: one process, one worker, access logs off, the server's fastest documented settings
+# (benchmarks/README.md says which and why).
+
+UVICORN_FAST = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+
+def _uvicorn_cmd(app: str) -> Callable[[argparse.Namespace, int], list[str]]:
+    def command(a: argparse.Namespace, port: int) -> list[str]:
+        return [a.peer_python, "-m", "uvicorn", app, *UVICORN_FAST, "--port", str(port)]
+    return command
+
+
+def _granian_cmd(interface: str, app: str) -> Callable[[argparse.Namespace, int], list[str]]:
+    def command(a: argparse.Namespace, port: int) -> list[str]:
+        # NOTE: Granian forks one worker process from its supervisor; both stay on core 0
+        # (taskset is inherited) and process_tree() counts both.
+        return [a.peer_python, "-m", "granian", "--interface", interface, "--http", "1", "--no-ws",
+                "--workers", "1", "--runtime-mode", "st", "--runtime-threads", "1", "--loop", "uvloop",
+                "--backlog", "2048", "--no-access-log", "--log-level", "warning", "--port", str(port), app]
+    return command
+
+
+def _sanic_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [a.peer_python, "-m", "sanic", "benchmarks.servers.sanic_app:app", "--single-process",
+            "--no-access-logs", "--no-motd", "--port", str(port)]
+
+
+def _socketify_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [a.peer_python, str(BENCH_DIR / "servers" / "socketify_app.py"), "--port", str(port)]
+
+
+PEER_ROUTES = ("hello", "items", "post", "pipeline")
+
 SERVERS: dict[str, Server] = {
-    "raw": Server("raw", ("hello",), "import uvloop, httptools", _raw_cmd),
-    "fastapi": Server("fastapi", ("hello", "items", "post"),
+    "raw": Server("raw", ("hello", "pipeline", "body"), "import uvloop, httptools", _raw_cmd,
+                  expect={"body": HELLO}),  # no routing: the fixed hello answer, after reading the body
+    "fastapi": Server("fastapi", ("hello", "items", "post", "pipeline", "body"),
                       "import uvicorn, uvloop, httptools, benchmarks.servers.fastapi_app", _fastapi_cmd),
-    "zigmund": Server("zigmund", ("hello", "items", "post"),
+    "zigmund": Server("zigmund", ("hello", "items", "post", "pipeline", "body"),
                       "import zigmund_fast.cli, benchmarks.servers.zigmund_app", _zigmund_cmd),
     # The POST route with the JSON-lines sink on: issue 3's "sink costs" ratio.
     "zigmund-sink": Server("zigmund-sink", ("post",),
                            "import zigmund_fast.cli, benchmarks.servers.zigmund_sink_app", _zigmund_sink_cmd),
+    "starlette": Server("starlette", PEER_ROUTES,
+                        "import uvicorn, uvloop, httptools, benchmarks.servers.starlette_app",
+                        _uvicorn_cmd("benchmarks.servers.starlette_app:app")),
+    # The same Starlette app on Granian's ASGI interface: the server's share of the cost.
+    "granian-asgi": Server("granian-asgi", PEER_ROUTES, "import granian, uvloop, benchmarks.servers.starlette_app",
+                           _granian_cmd("asgi", "benchmarks.servers.starlette_app:app")),
+    "granian-rsgi": Server("granian-rsgi", PEER_ROUTES, "import granian, uvloop, benchmarks.servers.granian_rsgi_app",
+                           _granian_cmd("rsgi", "benchmarks.servers.granian_rsgi_app:app")),
+    "blacksheep": Server("blacksheep", PEER_ROUTES,
+                         "import uvicorn, uvloop, httptools, benchmarks.servers.blacksheep_app",
+                         _uvicorn_cmd("benchmarks.servers.blacksheep_app:app")),
+    "sanic": Server("sanic", PEER_ROUTES, "import benchmarks.servers.sanic_app", _sanic_cmd),
+    # NOTE: building an App loads socketify's bundled native library (libsocketify, via CFFI).
+    "socketify": Server("socketify", PEER_ROUTES,
+                        "import benchmarks.servers.socketify_app, socketify; socketify.App()", _socketify_cmd),
+    "litestar": Server("litestar", (*PEER_ROUTES, "body"),
+                       "import uvicorn, uvloop, httptools, benchmarks.servers.litestar_app",
+                       _uvicorn_cmd("benchmarks.servers.litestar_app:app")),
 }
 
+# Which interpreter runs each server (and its import check): --peer-python unless listed here.
 PYTHON_OF: dict[str, str] = {"raw": "peer_python", "fastapi": "peer_python", "zigmund": "zigmund_python",
                              "zigmund-sink": "zigmund_python"}
+PEER_PACKAGES = ("fastapi starlette uvicorn uvloop httptools pydantic granian blacksheep sanic socketify "
+                 "litestar msgspec")
 
 
 def _children(pid: int) -> list[int]:
@@ -180,15 +262,15 @@ class WrkResult:
 
 
 def parse_wrk(out: str) -> WrkResult:
-    req = re.search(r"^\s*(\d+) requests in", out, re.M)
-    rps = re.search(r"^Requests/sec:\s*([\d.]+)", out, re.M)
-    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
-    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
+    req = re.search(r"^\s*(\d+) requests in", out, re.MULTILINE)
+    rps = re.search(r"^Requests/sec:\s*([\d.]+)", out, re.MULTILINE)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.MULTILINE)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.MULTILINE)
     if not (req and rps and p50 and p99):
         raise ValueError("unexpected wrk output:\n" + out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    sent = re.search(r"^requests sent: (\d+)", out, re.M)
+    sent = re.search(r"^requests sent: (\d+)", out, re.MULTILINE)
     return WrkResult(int(req.group(1)), float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)),
                      int(non2xx.group(1)) if non2xx else 0, sum(int(g) for g in sock.groups()) if sock else 0,
                      int(sent.group(1)) if sent else None, out)
@@ -200,7 +282,9 @@ def run_wrk(port: int, route: Route, duration: float, connections: int) -> WrkRe
     if route.lua is not None:
         cmd += ["-s", str(route.lua)]
     cmd.append(f"http://127.0.0.1:{port}{route.path}")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    if route.wrk_args:
+        cmd += ["--", *route.wrk_args]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=seconds + 60)
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
     return parse_wrk(proc.stdout)
@@ -212,10 +296,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def request(port: int, method: str, path: str, timeout: float = 5.0) -> tuple[int, Any]:
+def request(port: int, method: str, path: str, timeout: float = 5.0, body: bytes | None = None,
+            content_type: str | None = None) -> tuple[int, Any]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request(method, path, body=b"" if method == "POST" else None)
+        if body is None and method == "POST":
+            body = b""
+        conn.request(method, path, body=body, headers={"Content-Type": content_type} if content_type else {})
         resp = conn.getresponse()
         body = resp.read()
         try:
@@ -303,14 +390,93 @@ class Sample:
     drain_s: float | None = None  # seconds after wrk until every task had run (or gave up)
 
 
-def check_route(srv: RunningServer, route: Route) -> str | None:
-    """None if the route answers correctly, else a description of what came back."""
+def check_route(srv: RunningServer, route: Route, expect: Any) -> str | None:
+    """None if the route answers correctly (``expect``, with status 200), else what came back."""
+    if route.lua is not None and not route.lua.exists():
+        return f"wrk script {route.lua} is missing"
+    if route.pipeline > 1:
+        return check_pipeline(srv.port, route, expect)
     try:
-        status, body = request(srv.port, route.method, route.path)
+        status, body = request(srv.port, route.method, route.path, body=route.body,
+                               content_type=route.content_type)
     except OSError as exc:
         return f"request failed: {exc!r}"
-    if status != 200 or body != route.expect:
-        return f"got {status} {body!r}, expected 200 {route.expect!r}"
+    if status != 200 or body != expect:
+        return f"got {status} {body!r}, expected 200 {expect!r}"
+    return None
+
+
+def _dechunk(data: bytes) -> tuple[bytes, int] | None:
+    """(body, bytes used) of the chunked message at the start of ``data``; None if it is incomplete."""
+    body, pos = b"", 0
+    while True:
+        eol = data.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        size = int(data[pos:eol].split(b";")[0], 16)
+        if size == 0:  # last chunk, then optional trailers and an empty line
+            end = data.find(b"\r\n\r\n", eol)
+            return None if end < 0 else (body, end + 4)
+        start = eol + 2
+        if len(data) < start + size + 2:
+            return None
+        body += data[start:start + size]
+        pos = start + size + 2
+
+
+def _split_responses(buf: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """Complete HTTP/1.1 responses at the start of ``buf`` as (status, body), and the rest of ``buf``."""
+    out: list[tuple[int, bytes]] = []
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return out, buf
+        head = buf[:end].decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:])}
+        rest = buf[end + 4:]
+        if "content-length" in fields:
+            size = int(fields["content-length"])
+            if len(rest) < size:
+                return out, buf
+            out.append((status, rest[:size]))
+            buf = rest[size:]
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            chunked = _dechunk(rest)
+            if chunked is None:
+                return out, buf
+            out.append((status, chunked[0]))
+            buf = rest[chunked[1]:]
+        else:
+            raise ValueError(f"response without Content-Length or chunked encoding: {head[0]!r}")
+
+
+def check_pipeline(port: int, route: Route, expect: Any, timeout: float = 5.0) -> str | None:
+    """Send ``route.pipeline`` requests in one write; all of them must come back, in order, correct."""
+    depth = route.pipeline
+    one = f"{route.method} {route.path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    answers: list[tuple[int, bytes]] = []
+    buf = b""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(one * depth)
+            while len(answers) < depth:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                got, buf = _split_responses(buf + data)
+                answers += got
+    except (OSError, ValueError) as exc:
+        return f"pipelined requests failed after {len(answers)} of {depth} answers: {exc!r}"
+    if len(answers) != depth:
+        return f"{len(answers)} answers to {depth} pipelined requests (connection closed)"
+    for index, (status, raw) in enumerate(answers):
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = raw.decode(errors="replace")
+        if status != 200 or body != expect:
+            return f"pipelined answer {index + 1}/{depth}: got {status} {body!r}, expected 200 {expect!r}"
     return None
 
 
@@ -360,7 +526,8 @@ def wait_tasks(srv: RunningServer, expected: int, timeout: float) -> int | None:
 
 def bench_server(server: Server, args: argparse.Namespace, rnd: int, log_dir: Path,
                  broken_routes: set[tuple[str, str]]) -> list[Sample]:
-    srv = RunningServer(server.name, server.command(args, free_port()), log_dir, args.start_timeout)
+    cmd = server.command(args, free_port()) + shlex.split(args.server_args.get(server.name, ""))
+    srv = RunningServer(server.name, cmd, log_dir, args.start_timeout)
     samples: list[Sample] = []
     # Cumulative POSTs this process got: the check request, warm-ups and measured runs.
     # "sent" is the server's own count of POST handlers run (incl. the <= 1 per connection
@@ -371,7 +538,7 @@ def bench_server(server: Server, args: argparse.Namespace, rnd: int, log_dir: Pa
             if rname not in server.routes or (server.name, rname) in broken_routes:
                 continue
             route = ROUTES[rname]
-            problem = check_route(srv, route)
+            problem = check_route(srv, route, server.expect.get(rname, route.expect))
             if problem is not None:
                 print(f"  {server.name}/{rname}: SKIPPED, wrong answer: {problem}", flush=True)
                 broken_routes.add((server.name, rname))
@@ -414,7 +581,8 @@ def bench_server(server: Server, args: argparse.Namespace, rnd: int, log_dir: Pa
                 f"  tasks counted: {sample.tasks} (tasks run {seen}, requests sent {sent}, "
                 f"responses {answered}; drained {drained:.2f}s after wrk)")
             errs = f"  non2xx={res.non2xx} sockerr={res.socket_errors}" if res.non2xx or res.socket_errors else ""
-            print(f"  {server.name:8} {rname:6} {res.rps:10.0f} req/s  p50 {res.p50_ms:7.3f} ms  "
+            print(f"  {server.name:{args.name_width}} {rname:{args.route_width}} {res.rps:10.0f} req/s  "
+                  f"p50 {res.p50_ms:7.3f} ms  "
                   f"p99 {res.p99_ms:7.3f} ms  cpu {sample.cpu_us_per_req:7.1f} us/req  "
                   f"hwm {sample.peak_rss_mib:6.1f} MiB{errs}{extra}", flush=True)
             if srv.proc.poll() is not None:
@@ -452,7 +620,11 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
 
     raw = find("raw", "hello")
     for row in rows:
-        for label, base in (("vs_fastapi", find("fastapi", row["route"])), ("vs_raw_hello", raw)):
+        bases = [("vs_fastapi", find("fastapi", row["route"])), ("vs_raw_hello", raw)]
+        if row["route"] != "hello":
+            # NOTE: only for routes raw serves (pipeline, body); hello rows have it as vs_raw_hello.
+            bases.append(("vs_raw_route", find("raw", row["route"])))
+        for label, base in bases:
             row[label] = None if base is None else {
                 m: (row[m] / base[m] if base[m] else None) for m in RATIO_METRICS}
 
@@ -462,25 +634,32 @@ def _fmt_ratio(x: float | None) -> str:
 
 
 def print_report(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'server':8} {'route':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} "
+    sw = max([8, *(len(r["server"]) for r in rows)])
+    rw = max([6, *(len(r["route"]) for r in rows)])
+    head = (f"{'server':{sw}} {'route':{rw}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} "
             f"{'peak MiB':>8} {'rss MiB':>8} {'errs':>5}  tasks counted")
     print("\nMedians over rounds (server on core 0, wrk on core 1)")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['server']:8} {r['route']:6} {r['rps']:9.0f} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} "
+        print(f"{r['server']:{sw}} {r['route']:{rw}} {r['rps']:9.0f} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} "
               f"{r['cpu_us_per_req']:10.1f} {r['peak_rss_mib']:8.1f} {r['rss_after_mib']:8.1f} "
               f"{r['errors_total']:5d}  {r['tasks'] or '-'}"
               + (f" (drained {r['drain_s']:.1f}s after wrk)" if r["drain_s"] is not None else ""))
     names = ("req/s", "p50", "p99", "cpu/req", "peak")
-    for label, title in (("vs_fastapi", "Ratio to FastAPI, same route (req/s: higher is better; others: lower)"),
-                         ("vs_raw_hello", "Ratio to raw ceiling, hello route")):
+    tables = [("vs_fastapi", "Ratio to FastAPI, same route (req/s: higher is better; others: lower)"),
+              ("vs_raw_hello", "Ratio to raw ceiling, hello route")]
+    if any(r.get("vs_raw_route") for r in rows):
+        tables.append(("vs_raw_route", "Ratio to raw ceiling, same route (pipeline, body)"))
+    for label, title in tables:
         print(f"\n{title}")
-        print(f"{'server':8} {'route':6} " + " ".join(f"{n:>8}" for n in names))
+        print(f"{'server':{sw}} {'route':{rw}} " + " ".join(f"{n:>8}" for n in names))
         for r in rows:
-            ratios = r[label] or {}
-            print(f"{r['server']:8} {r['route']:6} " + " ".join(f"{_fmt_ratio(ratios.get(m)):>8}"
-                                                                 for m in RATIO_METRICS))
+            if label == "vs_raw_route" and r["route"] == "hello":
+                continue
+            ratios = r.get(label) or {}
+            print(f"{r['server']:{sw}} {r['route']:{rw}} " + " ".join(f"{_fmt_ratio(ratios.get(m)):>8}"
+                                                                       for m in RATIO_METRICS))
 
 
 def machine() -> dict[str, Any]:
@@ -501,7 +680,7 @@ def versions(python: str, mods: str) -> dict[str, str]:
             f"for n in {mods.split()!r}:\n"
             "    try: out[n]=m.version(n)\n    except Exception: out[n]='-'\nprint(json.dumps(out))")
     try:
-        proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
+        proc = subprocess.run([python, "-c", code], check=False, capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
         return json.loads(proc.stdout)
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return {}
@@ -509,8 +688,10 @@ def versions(python: str, mods: str) -> dict[str, str]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--servers", default="raw,fastapi,zigmund", help="comma list of: " + ",".join(SERVERS))
-    p.add_argument("--routes", default="hello,items,post", help="comma list of: " + ",".join(ROUTES))
+    p.add_argument("--servers", default="raw,fastapi,zigmund",
+                   help="comma list of: " + ",".join(SERVERS) + "; or 'all'")
+    p.add_argument("--routes", default="hello,items,post",
+                   help="comma list of: " + ",".join(ROUTES) + "; or 'all'")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
     p.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
@@ -527,10 +708,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="extra arguments for 'zigmund serve', given as --zigmund-args='...' "
                    "(default: '--log-level warning')")
     p.add_argument("--start-timeout", type=float, default=20.0, help="seconds to wait for a server's port")
+    p.add_argument("--server-args", action="append", default=[], metavar="NAME=ARGS",
+                   help="extra command-line arguments for one server, e.g. "
+                   "--server-args='granian-asgi=--http1-pipeline-flush' (repeatable)")
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
+    p.add_argument("--no-plot", action="store_true",
+                   help=f"don't draw {PLOT_NAME} (next to --output) with plot.py at the end")
     args = p.parse_args(argv)
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.routes = [r.strip() for r in args.routes.split(",") if r.strip()]
+    if args.servers == ["all"]:
+        args.servers = list(SERVERS)
+    if args.routes == ["all"]:
+        args.routes = list(ROUTES)
+    extra: dict[str, str] = {}
+    for item in args.server_args:
+        name, sep, value = item.partition("=")
+        if not sep or name not in SERVERS:
+            p.error(f"--server-args wants NAME=ARGS with NAME one of {', '.join(SERVERS)}, got {item!r}")
+        extra[name] = value
+    args.server_args = extra
     for s in args.servers:
         if s not in SERVERS:
             p.error(f"unknown server {s!r} (choose from {', '.join(SERVERS)})")
@@ -539,13 +736,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             p.error(f"unknown route {r!r} (choose from {', '.join(ROUTES)})")
     if args.rounds < 1 or args.duration <= 0:
         p.error("--rounds must be >= 1 and --duration > 0")
+    args.name_width = max([8, *(len(s) for s in args.servers)])
+    args.route_width = max([6, *(len(r) for r in args.routes)])
     return args
 
 
 def preflight(server: Server, args: argparse.Namespace) -> str | None:
-    python = getattr(args, PYTHON_OF[server.name])
+    python = getattr(args, PYTHON_OF.get(server.name, "peer_python"))
     try:
-        proc = subprocess.run([python, "-c", server.preflight], cwd=REPO_ROOT, capture_output=True,
+        proc = subprocess.run([python, "-c", server.preflight], cwd=REPO_ROOT, check=False, capture_output=True,
                               text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"cannot run {python}: {exc}"
@@ -564,6 +763,10 @@ def main(argv: list[str] | None = None) -> int:
     servers: list[Server] = []
     skipped: dict[str, str] = {}
     for name in args.servers:
+        if not set(SERVERS[name].routes) & set(args.routes):
+            skipped[name] = f"serves none of the routes {','.join(args.routes)} (it has {','.join(SERVERS[name].routes)})"
+            print(f"SKIP {name}: {skipped[name]}", flush=True)
+            continue
         problem = preflight(SERVERS[name], args)
         if problem:
             skipped[name] = problem
@@ -578,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
 
     samples: list[Sample] = []
     broken_routes: set[tuple[str, str]] = set()
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="zigbench-") as tmp:
         for rnd in range(args.rounds):
             order = servers[rnd % len(servers):] + servers[:rnd % len(servers)]
@@ -610,8 +813,9 @@ def main(argv: list[str] | None = None) -> int:
                    "drain_s": args.drain, "drain_timeout_s": args.drain_timeout,
                    "server_cpu": SERVER_CPU, "wrk_cpu": WRK_CPU,
                    "peer_python": args.peer_python, "zigmund_python": args.zigmund_python,
-                   "zigmund_args": args.zigmund_args},
-        "versions": {"peer": versions(args.peer_python, "fastapi starlette uvicorn uvloop httptools pydantic"),
+                   "zigmund_args": args.zigmund_args, "server_args": args.server_args,
+                   "pipeline_depth": PIPELINE_DEPTH},
+        "versions": {"peer": versions(args.peer_python, PEER_PACKAGES),
                      "zigmund": versions(args.zigmund_python, "zigmund-fast uvloop httptools msgspec")},
         "skipped": skipped,
         "results": rows,
@@ -620,7 +824,24 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {args.output}")
+    if rows and not args.no_plot:
+        draw_plot(args.output)
     return 0 if samples else 1
+
+
+def draw_plot(results: Path) -> None:
+    """Run plot.py on the results just written, with this interpreter, if it has matplotlib."""
+    if importlib.util.find_spec("matplotlib") is None:
+        print(f"no plot: matplotlib is not installed for {sys.executable} (pip install matplotlib)")
+        return
+    png = results.parent / PLOT_NAME
+    proc = subprocess.run([sys.executable, str(PLOT_SCRIPT), "--input", str(results), "--output", str(png)],
+                          check=False, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        err = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        print(f"plot failed: {err[-1] if err else f'exit {proc.returncode}'}")
+    else:
+        print(f"wrote {png}")
 
 
 if __name__ == "__main__":

@@ -9,30 +9,61 @@ from zigmund_fast.app import App
 
 # Requests, responses, tasks
 from zigmund_fast.background import BackgroundTasks
-from zigmund_fast.exceptions import HTTPException, RequestValidationError
+from zigmund_fast.exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from zigmund_fast.fileresponse import FileResponse
 
 # Parameter markers
-from zigmund_fast.params import Body, Cookie, Header, Path, Query
+from zigmund_fast.params import Body, Cookie, Depends, Header, Path, Query, Security, SecurityScopes
 from zigmund_fast.requests import Request
-from zigmund_fast.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from zigmund_fast.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from zigmund_fast.routers import APIRouter, Router
+from zigmund_fast.sse import EventSourceResponse, ServerSentEvent
+from zigmund_fast.staticfiles import StaticFiles
+from zigmund_fast.streaming import StreamingResponse
+
+# WebSockets
+from zigmund_fast.websockets import (
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketException,
+    WebSocketState,
+)
 
 __all__ = [
     "__version__",
     # Application
     "App",
+    "Router",
+    "APIRouter",
+    "StaticFiles",
     # Requests, responses, tasks
     "Request",
     "Response",
     "JSONResponse",
     "HTMLResponse",
     "PlainTextResponse",
+    "RedirectResponse",
+    "StreamingResponse",
+    "FileResponse",
+    "EventSourceResponse",
+    "ServerSentEvent",
     "BackgroundTasks",
     "HTTPException",
     "RequestValidationError",
+    "ResponseValidationError",
     # Parameter markers
     "Query",
     "Path",
     "Header",
     "Cookie",
     "Body",
+    # Dependencies (security schemes: zigmund_fast.security)
+    "Depends",
+    "Security",
+    "SecurityScopes",
+    # WebSockets
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
 ]

@@ -6,20 +6,41 @@ import asyncio
 import contextvars
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import msgspec
 
 from zigmund_fast.background import ErrorStrategy, check_strategy
+from zigmund_fast.dependencies import with_dependencies
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
-from zigmund_fast.injection import build_plan, compile_infallible_call
+from zigmund_fast.injection import (
+    build_plan,
+    compile_infallible_call,
+    extract_websocket,
+)
+from zigmund_fast.lifespan import EventHandler, Lifespan, LifespanFactory
 from zigmund_fast.metrics import Metrics
 from zigmund_fast.observability import Observer
-from zigmund_fast.requests import Request
+from zigmund_fast.params import Depends
+from zigmund_fast.requests import Request, State
+from zigmund_fast.response_plan import (
+    FROM_ANNOTATION,
+    check_response_class,
+    default_status,
+    resolve_response_model,
+    shape_finish,
+)
 from zigmund_fast.responses import MutableHeaders, Response, raw_response
+from zigmund_fast.routers import check_responses
 from zigmund_fast.routing import Route, RouteTable, allowed_methods, compile_path
+from zigmund_fast.websockets import (
+    WEBSOCKET_METHOD,
+    check_websocket_plan,
+    route_websocket,
+    websocket_handle,
+)
 
 logger = logging.getLogger("zigmund_fast.app")
 
@@ -59,6 +80,13 @@ class App:
             (``asyncio.timeout``, TaskGroups). Routes may override it with ``eager=``.
         metrics_path: serve Prometheus metrics there (e.g. ``"/metrics"``);
             off by default. Summed across workers with ``--workers N``.
+        dependencies: ``Depends(...)`` run before every route registered after
+            this (not the docs and metrics routes); their values are discarded.
+        lifespan: ``@asynccontextmanager`` function called with the app around
+            serving, once per worker; a mapping it yields seeds every
+            ``request.state``. on_startup, on_shutdown: callables run then too
+            (see ``zigmund_fast.lifespan``).
+        middleware: ``Middleware(cls, **options)`` records; the first runs outermost.
     """
 
     def __init__(
@@ -76,6 +104,11 @@ class App:
         request_ids: bool | None = None,
         metrics_path: str | None = None,
         eager_handlers: bool = True,
+        dependencies: Sequence[Depends] | None = None,
+        lifespan: LifespanFactory | None = None,
+        on_startup: Sequence[EventHandler] | None = None,
+        on_shutdown: Sequence[EventHandler] | None = None,
+        middleware: Sequence[Any] | None = None,
     ) -> None:
         check_strategy(background_errors)
         if max_pending_tasks < 0:
@@ -102,12 +135,27 @@ class App:
         self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
         self._table = RouteTable()
         self._static = self._table.static
+        # WebSocket routes: a table of their own, looked up only for upgrade requests.
+        self.websocket_routes: list[Route] = []
+        self._websocket_table = RouteTable()
         self._executor: ThreadPoolExecutor | None = None
         self._openapi_cache: bytes | None = None
+        # dependency -> replacement, read by routes with dependencies on every request (for tests).
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.dependencies: list[Depends] = []
         self._add_docs_routes()
         self.metrics: Metrics | None = None
         if metrics_path is not None:
             self._add_metrics_route(metrics_path)
+        self.dependencies = list(dependencies or ())
+        self.lifespan = Lifespan(self, lifespan, on_startup, on_shutdown)
+        # Free-form app-wide state (`app.state.db = ...`); the lifespan's yielded state goes to requests.
+        self.state = State()
+        self._mounts: Any = None  # a zigmund_fast.mounts.Mounts once something is mounted
+        if middleware:
+            from zigmund_fast.middleware import install_middleware
+
+            install_middleware(self, middleware)
 
     # Registration
 
@@ -127,19 +175,47 @@ class App:
         name: str | None = None,
         background_errors: ErrorStrategy | None = None,
         eager: bool | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        response_model: Any = FROM_ANNOTATION,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_none: bool = False,
+        response_class: type[Response] | None = None,
+        responses: dict[int | str, Any] | None = None,
     ) -> Route:
-        """Register ``endpoint`` for ``methods`` on ``path``; its injection plan is built here, once."""
+        """Register ``endpoint`` for ``methods`` on ``path``; its injection plan is built here, once.
+
+        ``response_model`` (by default the return annotation, when it names a
+        model; ``None`` turns that off) filters what the handler returns to the
+        model's fields; ``response_class`` wraps values that are not already a
+        ``Response`` (``HTMLResponse``, ``EventSourceResponse`` for a generator...).
+        ``responses={404: {"model": Message, "description": ...}}`` adds OpenAPI responses.
+        """
         if background_errors is not None:
             check_strategy(background_errors)
         if not callable(endpoint):
             raise TypeError(f"handler for {path!r} must be callable, got {endpoint!r}")
+        check_response_class(response_class, f"route {path!r}")
+        status_code_given = status_code
+        if status_code is None and response_class is not None:
+            status_code = default_status(response_class)
         upper = tuple(m.upper() for m in methods)
         _, path_param_names = compile_path(path)
         plan = build_plan(endpoint, path_param_names)
+        if any(extract is extract_websocket for _, extract in plan.extractors):
+            raise TypeError(f"handler for {path!r} takes a WebSocket: register it with app.websocket(...)")
+        # NOTE: a route without dependencies keeps its plan (and its fast path) as is.
+        plan = with_dependencies(plan, endpoint, [*self.dependencies, *(dependencies or ())], path_param_names)
         route = Route(
             path, upper, endpoint, plan, summary=summary, description=description, tags=tags,
             status_code=status_code, include_in_schema=include_in_schema, operation_id=operation_id,
-            deprecated=deprecated, name=name, options={"background_errors": background_errors, "eager": eager},
+            deprecated=deprecated, name=name, options={
+                "background_errors": background_errors, "eager": eager,
+                "response_model": resolve_response_model(endpoint, response_model),
+                "response_model_exclude_unset": response_model_exclude_unset,
+                "response_model_exclude_none": response_model_exclude_none,
+                "response_class": response_class, "status_code_given": status_code_given,
+                "responses": check_responses(responses, f"route {path!r}"),
+            },
         )
         route.handle = self._build_handle(route)
         self._table.add(route)
@@ -181,6 +257,72 @@ class App:
     def options(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
         return self._register("OPTIONS", path, handler, options)
 
+    def add_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Depends] | None = None,
+    ) -> Route:
+        """Register ``async def endpoint(websocket: WebSocket, ...)`` for WebSocket upgrades to ``path``.
+
+        Path, query, header and cookie parameters and dependencies are injected as for
+        HTTP routes (a value that does not convert refuses the upgrade with 403).
+        """
+        if not callable(endpoint):
+            raise TypeError(f"WebSocket handler for {path!r} must be callable, got {endpoint!r}")
+        _, path_param_names = compile_path(path)
+        plan = build_plan(endpoint, path_param_names)
+        plan = with_dependencies(plan, endpoint, [*self.dependencies, *(dependencies or ())], path_param_names)
+        route = Route(path, (WEBSOCKET_METHOD,), endpoint, plan, include_in_schema=False, name=name)
+        check_websocket_plan(plan, route.name)
+        route.handle = websocket_handle(route, self)
+        self._websocket_table.add(route)
+        self.websocket_routes.append(route)
+        return route
+
+    def websocket(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Register a WebSocket handler (``name=``, ``dependencies=``): call form or decorator."""
+        if handler is not None:
+            self.add_websocket_route(path, handler, **options)
+            return handler
+
+        def decorator(func: F) -> F:
+            self.add_websocket_route(path, func, **options)
+            return func
+
+        return decorator
+
+    def include_router(self, router: Any, **options: Any) -> None:
+        """Register every route of a ``Router``; keywords: ``prefix``, ``tags``, ``dependencies``,
+        ``responses``, ``deprecated``, ``include_in_schema`` (merged as in ``zigmund_fast.routers``)."""
+        from zigmund_fast.routers import include_router
+
+        include_router(self, router, **options)
+
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Serve requests under ``path`` with ``app``: another App, ``StaticFiles``, or any object with
+        ``handle_mounted(request)`` (see ``zigmund_fast.mounts``). Routes of this app win over mounts."""
+        from zigmund_fast.mounts import Mounts
+
+        if self._mounts is None:
+            self._mounts = Mounts(self)
+        self._mounts.add(path, app, name)
+
+    def add_middleware(self, middleware_class: Callable[..., Any], *args: Any, **options: Any) -> None:
+        """Add ``middleware_class(*args, **options)`` (called as ``await mw(request, call_next)``), outermost."""
+        from zigmund_fast.middleware import build_middleware
+
+        self.middleware("http")(build_middleware(middleware_class, args, options))  # type: ignore[arg-type]
+
+    def on_event(self, event_type: str) -> Callable[[F], F]:
+        """``@app.on_event("startup")`` / ``("shutdown")``: run the function then (``def`` or ``async def``)."""
+        return self.lifespan.on_event(event_type)
+
+    def add_event_handler(self, event_type: str, func: EventHandler) -> None:
+        self.lifespan.add_event_handler(event_type, func)
+
     def add_sink(self, sink: Any) -> None:
         """Send every observability event to ``sink`` (a callable, or an object with ``emit(event)``)."""
         self.observer.add(sink)
@@ -215,6 +357,8 @@ class App:
         if table is None:
             table, raw_params = self._table.lookup(request.path)
         if table is None:
+            if self._mounts is not None:
+                return self._mounts.dispatch(request)  # type: ignore[no-any-return]
             return Response(_NOT_FOUND_BODY, 404, None, "application/json")
         route = table.get(request.method)
         if route is None:
@@ -226,6 +370,12 @@ class App:
             request.path_params = raw_params
         request.route = route
         return route.handle(request)
+
+    def dispatch_websocket(self, request: Request) -> Response | Route:
+        """Called by the server for a WebSocket upgrade request: its route, or the Response refusing it."""
+        if self._observing:
+            self.observer.start_request(request)
+        return route_websocket(self._websocket_table, request)  # type: ignore[no-any-return]
 
     def middleware(self, kind: str = "http") -> Callable[[F], F]:
         """Register ``async def mw(request, call_next) -> Response``; the last one added runs outermost.
@@ -328,7 +478,19 @@ class App:
                 tasks.strategy = route_strategy
             return response
 
+        # response_model / response_class / a `response: Response` parameter / a generator handler:
+        # a converter chosen here runs before `finish`; routes without any keep `finish` itself.
+        finish = shape_finish(route, finish, on_error, to_response)
+
         infallible_call = compile_infallible_call(endpoint, extractors)
+        is_async = route.plan.is_async
+        graph = route.plan.graph
+        if graph is not None:
+            # Depends: one coroutine resolves the dependencies, then calls the handler (a `def` one in
+            # the thread pool); it is driven like an async handler. Routes without Depends never get here.
+            infallible_call = graph.entry(self)
+            finish = graph.guard_finish(finish, route_path)
+            is_async = True
 
         def collect(request: Request) -> dict[str, Any] | RequestValidationError:
             kwargs: dict[str, Any] = {}
@@ -339,7 +501,7 @@ class App:
                 return RequestValidationError(errors)
             return kwargs
 
-        if route.plan.is_async:
+        if is_async:
 
             def handle(request: Request) -> Any:
                 if infallible_call is not None:
@@ -375,6 +537,12 @@ class App:
                 return self._run_in_threadpool(endpoint, kwargs, request, finish, on_error)  # type: ignore[arg-type]
 
         return handle
+
+    def _handler_executor(self) -> ThreadPoolExecutor:
+        """The thread pool for ``def`` handlers and dependencies, started on first use."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threadpool_size, thread_name_prefix="zigmund-handler")
+        return self._executor
 
     def _run_in_threadpool(
         self,

@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--reload", action="store_true", help="restart the worker when a .py file changes")
     serve.add_argument("--reload-dir", action="append", default=[], dest="reload_dirs",
                        help="directory to watch with --reload (repeatable; default: the current directory)")
+    serve.add_argument("--ws-max-size", type=int, default=16 * 1024 * 1024,
+                       help="largest WebSocket message in bytes (bigger ones close with 1009)")
+    serve.add_argument("--ws-max-queue", type=int, default=32,
+                       help="unread WebSocket messages per connection before the server stops reading")
+    serve.add_argument("--ws-ping-interval", type=float, default=20.0,
+                       help="seconds between WebSocket pings from the server (0: none)")
+    serve.add_argument("--ws-ping-timeout", type=float, default=20.0,
+                       help="seconds to wait for a WebSocket pong before closing with 1011 (0: forever)")
     serve.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     routes = commands.add_parser("routes", help="print the route table of an app")
     routes.add_argument("app", help="MODULE:ATTR")
@@ -81,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print_routes(app: Any) -> None:
     rows = [(",".join(route.methods), route.path, route.name) for route in app.routes]
+    rows += [("WEBSOCKET", route.path, route.name) for route in getattr(app, "websocket_routes", ())]
     width_methods = max((len(r[0]) for r in rows), default=6)
     width_path = max((len(r[1]) for r in rows), default=4)
     print(f"{'METHODS':<{width_methods}}  {'PATH':<{width_path}}  HANDLER")
@@ -92,6 +101,7 @@ def _print_routes(app: Any) -> None:
 _WORKER_OPTIONS = (
     "timeout_keep_alive", "timeout_graceful_shutdown", "log_level", "limit_concurrency", "access_log_format",
     "forwarded_allow_ips", "ssl_certfile", "ssl_keyfile", "root_path",
+    "ws_max_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout",
 )
 _WORKER_FLAGS = ("access_log", "proxy_headers")
 
@@ -140,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 forwarded_allow_ips=args.forwarded_allow_ips, ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile, fd=args.fd, root_path=args.root_path, reload=args.reload,
                 reload_dirs=tuple(args.reload_dirs), ready_fd=args.ready_fd,
+                ws_max_size=args.ws_max_size, ws_max_queue=args.ws_max_queue,
+                ws_ping_interval=args.ws_ping_interval or None, ws_ping_timeout=args.ws_ping_timeout or None,
             )
         except (AppImportError, ValueError) as exc:
             print(f"zigmund: error: {exc}", file=sys.stderr)

@@ -31,3 +31,14 @@ class RequestValidationError(Exception):
 
     def errors(self) -> list[dict[str, Any]]:
         return list(self._errors)
+
+
+class ResponseValidationError(Exception):
+    """A handler's return value did not match its ``response_model`` (a bug in the app: answered with 500)."""
+
+    def __init__(self, errors: Sequence[dict[str, Any]], where: str = "route") -> None:
+        self._errors = list(errors)
+        super().__init__(f"the value returned by {where} does not match its response_model: {self._errors}")
+
+    def errors(self) -> list[dict[str, Any]]:
+        return list(self._errors)

@@ -8,6 +8,7 @@ runs ``inspect.signature`` per request.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 import types
@@ -21,6 +22,8 @@ import msgspec
 from zigmund_fast import params as markers
 from zigmund_fast.background import BackgroundTasks
 from zigmund_fast.requests import Request
+from zigmund_fast.responses import Response, raw_response
+from zigmund_fast.websockets import WebSocket
 
 Errors = list[dict[str, Any]]
 Extractor = Callable[[Request, Errors], Any]
@@ -51,6 +54,16 @@ class InjectionPlan:
     params: tuple[ParamSpec, ...]
     extractors: tuple[tuple[str, Extractor], ...]
     is_async: bool
+    # A parameter annotated `Response` (its status and headers go onto the outgoing response).
+    uses_response: bool = False
+    # ``x = Depends(f)`` parameters and ``SecurityScopes`` parameters, resolved by zigmund_fast.dependencies.
+    depends: tuple[tuple[str, markers.Depends], ...] = ()
+    security_scopes_params: tuple[str, ...] = ()
+    # Set on a route's plan when it has dependencies: the DependencyGraph the request path runs
+    # instead of ``extractors`` (``params`` then lists the dependencies' parameters too).
+    graph: Any = None
+    # (security scheme, required scopes) pairs, for the OpenAPI document.
+    security: tuple[tuple[Any, tuple[str, ...]], ...] = ()
 
 
 class _Invalid(Exception):
@@ -144,23 +157,34 @@ def _is_body_type(annotation: Any) -> bool:
     return False
 
 
-def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> InjectionPlan:
-    """Analyse ``endpoint`` once; raise ``TypeError`` with a readable message for what can't be injected."""
-    name = getattr(endpoint, "__qualname__", repr(endpoint))
+def build_plan(endpoint: Callable[..., Any], path_params: set[str], *, embed_body: bool = False) -> InjectionPlan:
+    """Analyse ``endpoint`` once; raise ``TypeError`` with a readable message for what can't be injected.
+
+    ``embed_body`` reads a lone body parameter as a key of the JSON object (set when
+    dependencies declare body parameters too, as FastAPI does).
+    """
+    name = getattr(endpoint, "__qualname__", None) or getattr(type(endpoint), "__qualname__", repr(endpoint))
     try:
         signature = inspect.signature(endpoint)
-        hints = typing.get_type_hints(endpoint, include_extras=True)
+        hints = _type_hints(endpoint)
     except (NameError, TypeError) as exc:
         raise TypeError(f"cannot read the signature of handler {name}: {exc}") from exc
 
     specs: list[ParamSpec] = []
+    uses_response = False
     extractors: list[tuple[str, Extractor]] = []
     body_params: list[tuple[str, Any, markers.Param | None, Any]] = []
     seen_path: set[str] = set()
+    depends: list[tuple[str, markers.Depends]] = []
+    scopes_params: list[str] = []
 
     for param in signature.parameters.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             raise TypeError(f"handler {name}: *args/**kwargs parameters can't be injected ({param.name})")
+        dependency = _depends_marker(hints.get(param.name), param.default)
+        if dependency is not None:
+            depends.append((param.name, dependency))
+            continue
         annotation, marker = _split_annotated(hints.get(param.name, str))
         default = param.default
         if isinstance(default, markers.Param):
@@ -171,8 +195,18 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> Injection
         if isinstance(annotation, type) and issubclass(annotation, Request):
             extractors.append((param.name, _extract_request))
             continue
+        if isinstance(annotation, type) and issubclass(annotation, WebSocket):
+            extractors.append((param.name, extract_websocket))
+            continue
         if isinstance(annotation, type) and issubclass(annotation, BackgroundTasks):
             extractors.append((param.name, _extract_tasks))
+            continue
+        if isinstance(annotation, type) and issubclass(annotation, markers.SecurityScopes):
+            scopes_params.append(param.name)
+            continue
+        if isinstance(annotation, type) and issubclass(annotation, Response):
+            extractors.append((param.name, _extract_response))
+            uses_response = True
             continue
 
         base, optional = _unwrap_optional(annotation)
@@ -229,7 +263,7 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> Injection
         specs.append(ParamSpec(name=path_name, alias=path_name, location="path", annotation=str, required=True))
 
     if body_params:
-        embed = len(body_params) > 1 or any(getattr(m, "embed", False) for _, _, m, _ in body_params)
+        embed = embed_body or len(body_params) > 1 or any(getattr(m, "embed", False) for _, _, m, _ in body_params)
         for pname, annotation, marker, default in body_params:
             alias = (marker.alias if marker is not None else None) or pname
             required = default is _UNSET
@@ -243,11 +277,62 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str]) -> Injection
     is_async = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
         getattr(endpoint, "__call__", None)
     )
-    return InjectionPlan(params=tuple(specs), extractors=tuple(extractors), is_async=is_async)
+    return InjectionPlan(params=tuple(specs), extractors=tuple(extractors), is_async=is_async,
+                         uses_response=uses_response, depends=tuple(depends),
+                         security_scopes_params=tuple(scopes_params))
+
+
+def _type_hints(call: Any) -> dict[str, Any]:
+    """The annotations of what ``inspect.signature(call)`` describes: ``__init__`` for a class,
+    ``__call__`` for a callable instance."""
+    while isinstance(call, functools.partial):
+        call = call.func
+    if isinstance(call, type):
+        hints = dict(typing.get_type_hints(call, include_extras=True))
+        init = call.__init__
+        if init is not object.__init__:
+            try:
+                hints.update(typing.get_type_hints(init, include_extras=True))
+            except (NameError, TypeError):  # e.g. a dataclass __init__: the class annotations already say it
+                pass
+        return hints
+    if not inspect.isfunction(call) and not inspect.ismethod(call) and callable(call):
+        method = getattr(call, "__call__", None)  # noqa: B004 - the bound method, not a callable() test
+        if inspect.ismethod(method):
+            return typing.get_type_hints(method, include_extras=True)
+    return typing.get_type_hints(call, include_extras=True)
+
+
+def _depends_marker(hint: Any, default: Any) -> markers.Depends | None:
+    """The ``Depends`` a parameter declares (as its default or in ``Annotated``), with its callable filled in."""
+    marker = default if isinstance(default, markers.Depends) else None
+    base = hint
+    if typing.get_origin(hint) is Annotated:
+        base, *extras = typing.get_args(hint)
+        for extra in extras:
+            if isinstance(extra, markers.Depends):
+                marker = extra
+    if marker is None or marker.dependency is not None:
+        return marker
+    # ``commons: Annotated[CommonQueryParams, Depends()]``: the annotation is the dependency.
+    if not callable(base):
+        raise TypeError(f"Depends() without a callable needs a callable annotation, got {base!r}")
+    if isinstance(marker, markers.Security):
+        return markers.Security(base, scopes=marker.scopes, use_cache=marker.use_cache, scope=marker.scope)
+    return markers.Depends(base, use_cache=marker.use_cache, scope=marker.scope)
 
 
 def _extract_request(request: Request, errors: Errors) -> Request:
     return request
+
+
+def extract_websocket(request: Request, errors: Errors) -> WebSocket:
+    """The WebSocket of a WebSocket route's upgrade request (the connection puts it in ``request.state``)."""
+    state = request.state
+    websocket = state.get("_websocket") if state is not None else None
+    if websocket is None:
+        raise TypeError("a WebSocket parameter is only available in @app.websocket routes and their dependencies")
+    return websocket  # type: ignore[no-any-return]
 
 
 _new = object.__new__
@@ -265,7 +350,19 @@ def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
 
 
 # Extractors that can't add a validation error.
-INFALLIBLE = frozenset({_extract_request, _extract_tasks})
+def _extract_response(request: Request, errors: Errors) -> Response:
+    """The request's sub-response (one per request, shared with dependencies): status None until set."""
+    state = request.state
+    if state is None:
+        state = request.state = {}
+    response = state.get("_response")
+    if response is None:
+        response = state["_response"] = raw_response(b"", 200, None)
+        response.status_code = None  # type: ignore[assignment]
+    return response  # type: ignore[no-any-return]
+
+
+INFALLIBLE = frozenset({_extract_request, _extract_tasks, _extract_response})
 
 
 def compile_infallible_call(
@@ -279,12 +376,16 @@ def compile_infallible_call(
         return None
     # PERF: a direct keyword call instead of building a kwargs dict from a loop of
     # extractor calls (~0.3 us on the seed's POST route).
-    namespace: dict[str, Any] = {"_extract_tasks": _extract_tasks, "_endpoint": endpoint}
+    namespace: dict[str, Any] = {"_extract_tasks": _extract_tasks, "_extract_response": _extract_response,
+                                 "_endpoint": endpoint}
     arguments = []
     for name, extract in extractors:
         if not name.isidentifier():  # parameter names always are; never format anything else
             return None
-        arguments.append(f"{name}=request" if extract is _extract_request else f"{name}=_extract_tasks(request, None)")
+        if extract is _extract_request:
+            arguments.append(f"{name}=request")
+        else:
+            arguments.append(f"{name}={extract.__name__}(request, None)")
     exec(f"def call(request):\n    return _endpoint({', '.join(arguments)})\n", namespace)  # noqa: S102
     return namespace["call"]  # type: ignore[no-any-return]
 

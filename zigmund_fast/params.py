@@ -6,7 +6,8 @@ Used as defaults (``q: str = Query(None, alias="query")``) or inside
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 _UNSET: Any = ...
 
@@ -85,3 +86,82 @@ class Body(Param):
     def __init__(self, default: Any = _UNSET, *, embed: bool = False, **kwargs: Any) -> None:
         super().__init__(default, **kwargs)
         self.embed = embed
+
+
+class Depends:
+    """A parameter whose value is the result of calling ``dependency`` (resolved once per request).
+
+    Parameters:
+        dependency: a function, coroutine function, (async) generator function,
+            class or callable instance; its own parameters are injected like a
+            handler's. ``None`` uses the parameter's annotation (``Annotated[C, Depends()]``).
+        use_cache: reuse the value when the same dependency appears again in
+            this request; ``False`` calls it again every time it is declared.
+        scope: for ``yield`` dependencies, when the code after ``yield`` runs:
+            ``"request"`` (the default) once the response was sent and the
+            request's background tasks finished; ``"function"`` right after
+            the handler returns, before the response is sent.
+    """
+
+    __slots__ = ("dependency", "scope", "use_cache")
+
+    def __init__(
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        use_cache: bool = True,
+        scope: Literal["function", "request"] | None = None,
+    ) -> None:
+        if dependency is not None and not callable(dependency):
+            raise TypeError(f"Depends() needs a callable, got {dependency!r}")
+        if scope not in (None, "function", "request"):
+            raise ValueError(f"Depends(scope=...) must be 'function' or 'request', got {scope!r}")
+        self.dependency = dependency
+        self.use_cache = use_cache
+        self.scope = scope
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return ()
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__qualname__", None) or repr(self.dependency)
+        cache = "" if self.use_cache else ", use_cache=False"
+        return f"{type(self).__name__}({name}{cache})"
+
+
+class Security(Depends):
+    """``Depends`` that also requires OAuth2 ``scopes``; they reach ``SecurityScopes`` and the OpenAPI document."""
+
+    __slots__ = ("_scopes",)
+
+    def __init__(
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        scopes: Sequence[str] | None = None,
+        use_cache: bool = True,
+        scope: Literal["function", "request"] | None = None,
+    ) -> None:
+        super().__init__(dependency, use_cache=use_cache, scope=scope)
+        if isinstance(scopes, str):
+            raise TypeError(f"Security(scopes=...) needs a list of scope names, got the string {scopes!r}")
+        self._scopes = tuple(scopes or ())
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return self._scopes
+
+
+class SecurityScopes:
+    """Injected into a dependency that declares it: the scopes every ``Security`` above it requires."""
+
+    __slots__ = ("scope_str", "scopes")
+
+    def __init__(self, scopes: Sequence[str] | None = None) -> None:
+        self.scopes: list[str] = list(scopes or ())
+        # The form an OAuth2 WWW-Authenticate header wants: space-separated.
+        self.scope_str = " ".join(self.scopes)
+
+    def __repr__(self) -> str:
+        return f"SecurityScopes({self.scopes!r})"

@@ -105,6 +105,27 @@ def parse_query(query: str) -> list[tuple[str, str]]:
     return items
 
 
+class State(dict[str, Any]):
+    """A dict whose keys also read and write as attributes: ``state.db`` is ``state["db"]``."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"'State' object has no attribute {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(f"'State' object has no attribute {name!r}") from None
+
+
 class Request:
     """One HTTP request, with everything read before the handler runs.
 
@@ -123,7 +144,8 @@ class Request:
         "keep_alive",
         "path_params",
         "route",
-        "state",
+        "_state",
+        "_root_path",
         "background",
         "_headers",
         "_query",
@@ -155,7 +177,8 @@ class Request:
         self.keep_alive = keep_alive
         self.path_params: dict[str, Any] = {}
         self.route: Any = None
-        self.state: dict[str, Any] | None = None
+        # NOTE: `state` and `root_path` are properties; `_root_path` stays unset unless a mount sets it.
+        self._state: State | None = None
         # Per-request background queue; created on first use.
         self.background: BackgroundTasks | None = None
         self._headers: Headers | None = None
@@ -166,6 +189,31 @@ class Request:
         self.status = 0
         self.response_size = 0
         self.scheme = "http"
+
+    @property
+    def state(self) -> State:
+        """Per-request state (``request.state.user = ...``), seeded from the lifespan's state; made on first use."""
+        state = self._state
+        if state is None:
+            state = self._state = State()
+        return state
+
+    @state.setter
+    def state(self, value: dict[str, Any] | None) -> None:
+        # NOTE: kept as given (callers may hold on to the dict they assign); a plain dict has no attributes.
+        self._state = value  # type: ignore[assignment]
+
+    @property
+    def root_path(self) -> str:
+        """The prefix of the mount this request was dispatched through (``""`` outside mounts)."""
+        try:
+            return self._root_path
+        except AttributeError:
+            return ""
+
+    @root_path.setter
+    def root_path(self, value: str) -> None:
+        self._root_path = value
 
     @property
     def headers(self) -> Headers:
@@ -183,7 +231,7 @@ class Request:
     def url(self) -> str:
         host = self.headers.get("host", "")
         query = "?" + self.query_string.decode("latin-1") if self.query_string else ""
-        return f"{self.scheme}://{host}{self.path}{query}"
+        return f"{self.scheme}://{host}{self.root_path}{self.path}{query}"
 
     async def body(self) -> bytes:
         return self._body

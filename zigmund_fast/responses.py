@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from email.utils import format_datetime
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import quote
 
 import msgspec
 
@@ -93,33 +97,45 @@ class Response:
     """An HTTP response with a complete body.
 
     Parameters:
-        body: ``bytes`` (sent as is) or ``str`` (UTF-8 encoded).
+        content: ``bytes`` (sent as is) or ``str`` (UTF-8 encoded).
         status_code: the HTTP status.
         headers: extra response headers.
         media_type: the ``content-type``; for text types a charset is added.
+            A subclass may set a class attribute ``media_type`` as its default.
         background: tasks to run after this response is sent (appended to the
             request's own queue, never replacing it).
     """
 
-    __slots__ = ("body", "status_code", "media_type", "_headers", "background")
+    __slots__ = ("_headers", "background", "body", "media_type", "status_code")
+
+    # The media type used when none is given (``JSONResponse``: ``application/json``).
+    default_media_type: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # NOTE: Starlette subclasses say ``media_type = "image/png"``; honour that spelling.
+        declared = cls.__dict__.get("media_type")
+        if isinstance(declared, str):
+            cls.default_media_type = declared
 
     def __init__(
         self,
-        body: bytes | str = b"",
+        content: bytes | str = b"",
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
         background: BackgroundTasks | None = None,
     ) -> None:
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-            if media_type is not None and media_type.startswith("text/") and "charset" not in media_type:
-                media_type += "; charset=utf-8"
-        elif not isinstance(body, (bytes, bytearray, memoryview)):
-            raise TypeError(f"Response body must be bytes or str, not {type(body).__name__}")
+        if media_type is None:
+            media_type = self.default_media_type
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+            media_type = _with_charset(media_type)
+        elif not isinstance(content, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Response body must be bytes or str, not {type(content).__name__}")
         if not 100 <= status_code <= 599:
             raise ValueError(f"status_code must be between 100 and 599, got {status_code}")
-        self.body = bytes(body)
+        self.body = bytes(content)
         self.status_code = status_code
         self.media_type = media_type
         self._headers = MutableHeaders(headers) if headers else None
@@ -136,15 +152,50 @@ class Response:
         """A JSON response encoded with msgspec (dicts, lists, Structs, dataclasses, UUIDs, datetimes...)."""
         if headers is None and cls is Response and 100 <= status_code <= 599:
             return raw_response(_json_encode(content), status_code, "application/json")
-        return cls(_json_encode(content), status_code, headers, "application/json")
+        return Response(_json_encode(content), status_code, headers, "application/json")
 
     @classmethod
     def text(cls, content: str, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-        return cls(content, status_code, headers, "text/plain")
+        return Response(content, status_code, headers, "text/plain")
 
     @classmethod
     def html(cls, content: str, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-        return cls(content, status_code, headers, "text/html")
+        return Response(content, status_code, headers, "text/html")
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``set-cookie`` header (formatted as Starlette does: ``k=v; Path=/; SameSite=lax``).
+
+        ``expires`` is a datetime, an HTTP date string, or seconds from now.
+        """
+        self.headers.append("set-cookie", format_cookie(
+            key, value, max_age=max_age, expires=expires, path=path, domain=domain, secure=secure,
+            httponly=httponly, samesite=samesite, partitioned=partitioned,
+        ))
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        """Tell the client to drop cookie ``key`` (an empty value that expires now)."""
+        self.set_cookie(key, max_age=0, expires=0, path=path, domain=domain, secure=secure, httponly=httponly,
+                        samesite=samesite)
 
     def head_bytes(self) -> bytes:
         """The ``content-type`` and user header lines, CRLF-terminated (server-owned headers excluded)."""
@@ -158,7 +209,59 @@ class Response:
         return b"".join(lines)
 
     def __repr__(self) -> str:
-        return f"<Response {self.status_code} {self.media_type} {len(self.body)} bytes>"
+        return f"<{type(self).__name__} {self.status_code} {self.media_type} {len(self.body)} bytes>"
+
+
+def _with_charset(media_type: str | None) -> str | None:
+    if media_type is not None and media_type.startswith("text/") and "charset" not in media_type:
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
+_SAMESITE = frozenset({"lax", "strict", "none"})
+
+
+def format_cookie(
+    key: str,
+    value: str = "",
+    *,
+    max_age: int | None = None,
+    expires: datetime | str | int | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = "lax",
+    partitioned: bool = False,
+) -> str:
+    """One ``set-cookie`` value, through the stdlib's cookie quoting and attribute order."""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar[key] = value
+    except CookieError as exc:
+        raise ValueError(f"invalid cookie name {key!r}: {exc}") from None
+    morsel = jar[key]
+    if max_age is not None:
+        morsel["max-age"] = max_age
+    if expires is not None:
+        morsel["expires"] = format_datetime(expires, usegmt=True) if isinstance(expires, datetime) else expires
+    if path is not None:
+        morsel["path"] = path
+    if domain is not None:
+        morsel["domain"] = domain
+    if secure:
+        morsel["secure"] = True
+    if httponly:
+        morsel["httponly"] = True
+    if samesite is not None:
+        if samesite.lower() not in _SAMESITE:
+            raise ValueError(f"samesite must be 'lax', 'strict' or 'none', got {samesite!r}")
+        morsel["samesite"] = samesite
+    text = morsel.OutputString()
+    if partitioned:
+        # NOTE: http.cookies learns "Partitioned" only in Python 3.14; the attribute is a bare flag.
+        text += "; Partitioned"
+    return text
 
 
 _new = object.__new__
@@ -176,14 +279,45 @@ def raw_response(body: bytes, status_code: int, media_type: str | None) -> Respo
     return response
 
 
-def JSONResponse(content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:  # noqa: N802
-    """FastAPI-style spelling of ``Response.json``."""
-    return Response.json(content, status_code, headers)
+class JSONResponse(Response):
+    """``content`` encoded as JSON with msgspec (dicts, lists, Structs, dataclasses, UUIDs, datetimes...)."""
+
+    __slots__ = ()
+    default_media_type = "application/json"
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | None = None,
+    ) -> None:
+        super().__init__(_json_encode(content), status_code, headers, media_type, background)
 
 
-def PlainTextResponse(content: str, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:  # noqa: N802
-    return Response.text(content, status_code, headers)
+class HTMLResponse(Response):
+    __slots__ = ()
+    default_media_type = "text/html"
 
 
-def HTMLResponse(content: str, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:  # noqa: N802
-    return Response.html(content, status_code, headers)
+class PlainTextResponse(Response):
+    __slots__ = ()
+    default_media_type = "text/plain"
+
+
+class RedirectResponse(Response):
+    """An empty response with a ``location`` header (307 by default: the method and body are kept)."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTasks | None = None,
+    ) -> None:
+        super().__init__(b"", status_code, headers, None, background)
+        # NOTE: percent-encode what may not appear raw in a URL, keeping its delimiters and escapes.
+        self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")

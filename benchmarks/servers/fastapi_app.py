@@ -1,4 +1,4 @@
-"""FastAPI peer for the benchmark: the same four routes as zigmund_app.py.
+"""FastAPI peer for the benchmark: the same five routes as zigmund_app.py.
 
     uvicorn benchmarks.servers.fastapi_app:app --loop uvloop --http httptools \
         --no-access-log --log-level warning --port 8000      # cwd = repo root
@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from fastapi import BackgroundTasks, FastAPI
+from pydantic import BaseModel
 
 app = FastAPI(title="bench", version="0")
 
@@ -26,6 +27,36 @@ async def hello():
 @app.get("/items/{item_id}")
 async def item(item_id: int, q: str | None = None):
     return {"item_id": item_id, "q": q}
+
+
+# The JSON-body route: the same fields as benchmarks/servers/order_structs.py, as pydantic models.
+
+
+class Customer(BaseModel):
+    name: str
+    email: str
+    vip: bool = False
+
+
+class LineItem(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: float
+
+
+class Order(BaseModel):
+    order_id: int
+    customer: Customer
+    items: list[LineItem]
+    tags: list[str] = []
+    note: str = ""
+
+
+@app.post("/orders")
+async def create_order(order: Order):
+    return {"order_id": order.order_id, "items": len(order.items),
+            "quantity": sum(item.quantity for item in order.items)}
 
 
 def send_notification(_ctx: object) -> None:

@@ -27,7 +27,7 @@ RESPONSE = (
 
 
 class HelloProtocol(asyncio.Protocol):
-    __slots__ = ("transport", "parser")
+    __slots__ = ("parser", "transport")
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None

@@ -1,4 +1,4 @@
-"""zigmund_fast under test: the same four routes as fastapi_app.py.
+"""zigmund_fast under test: the same five routes as fastapi_app.py.
 
     zigmund serve benchmarks.servers.zigmund_app:app --port 8000     # cwd = repo root
 """
@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import zigmund_fast as zigmund
+from benchmarks.servers.order_structs import Order, order_summary
 
 app = zigmund.App(title="bench", version="0")
 
@@ -21,6 +22,12 @@ async def hello():
 @app.get("/items/{item_id}")
 async def item(item_id: int, q: str | None = None):
     return {"item_id": item_id, "q": q}
+
+
+@app.post("/orders")
+async def create_order(order: Order):
+    """The 1 KiB JSON body (benchmarks/body.json), decoded and validated into a msgspec Struct."""
+    return order_summary(order)
 
 
 def send_notification(_ctx) -> None:

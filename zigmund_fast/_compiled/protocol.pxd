@@ -8,6 +8,13 @@ cdef enum ConnState:
     CONN_CLOSED = 3     # transport lost
 
 
+cdef enum StreamOutcome:
+    STREAM_DONE = 0        # every chunk written
+    STREAM_LOST = 1        # the client went away (the task was cancelled)
+    STREAM_FAILED = 2      # the iterator raised, or the body did not match its length: the connection is cut
+    STREAM_UNPREPARED = 3  # prepare() raised before the head: answered with a 500 instead
+
+
 cdef class HTTPProtocolCore:
     # Global state (shared by every connection of one server)
     cdef object state
@@ -41,6 +48,8 @@ cdef class HTTPProtocolCore:
     cdef bint headers_done
     cdef bint continue_pending
     cdef object linger_handle
+    cdef object stream_task    # the Task writing the current streamed response, or None
+    cdef object drain_waiter   # a Future the stream task awaits while writing is paused
     cdef public double last_activity
     cdef public double message_started
 
@@ -64,6 +73,8 @@ cdef class HTTPProtocolCore:
     cdef _process_pipeline(self)
     cdef _write_response(self, object request, object response)
     cdef _flush(self)
+    cdef object _drained(self)
+    cdef _end_stream(self, object request, object response, bint keep_alive, int outcome, Py_ssize_t sent)
     cdef _fail(self, int status, str message)
     cdef _pause_reading(self)
     cdef _resume_reading(self)

@@ -22,8 +22,11 @@ from libc.time cimport time, time_t
 
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, _MEDIA_TYPE_HEADERS
+from zigmund_fast.streaming import StreamingResponse
 
 cdef dict MEDIA_TYPE_LINES = _MEDIA_TYPE_HEADERS
+cdef object ResponseType = Response
+cdef object StreamingResponseType = StreamingResponse
 
 logger = logging.getLogger("zigmund_fast.server")
 
@@ -32,6 +35,7 @@ cdef object HttpParserError = httptools.HttpParserError
 cdef object HttpParserCallbackError = httptools.HttpParserCallbackError
 cdef object HttpParserUpgrade = httptools.HttpParserUpgrade
 cdef object FutureType = asyncio.Future
+cdef object CancelledError = asyncio.CancelledError
 cdef object monotonic = _pytime.monotonic
 
 # Precomputed bytes
@@ -49,6 +53,8 @@ cdef bytes OVERLOADED_RESPONSE = (
     b"retry-after: 1\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(OVERLOADED_BODY), OVERLOADED_BODY)
 )
 cdef bytes CRLF = b"\r\n"
+cdef bytes CHUNKED_HEADER = b"transfer-encoding: chunked\r\n"
+cdef bytes LAST_CHUNK = b"0\r\n\r\n"
 # Pending response bytes past which they are written before the next request is dispatched.
 cdef Py_ssize_t HIGH_WATER_LIMIT = 65536
 # PERF: "content-length: N\r\n" for small bodies, built on first use.
@@ -115,6 +121,133 @@ cpdef bytes encode_response(object response, bint head, bint keep_alive, bint ht
     ])
 
 
+cdef bytes encode_stream_head(object response, Py_ssize_t length, bint chunked, bint keep_alive, bint http10):
+    """The head of a streamed response, framed by content-length, chunked encoding, or (length unknown on
+    HTTP/1.0) the connection's close."""
+    cdef int status = response.status_code
+    cdef bytes framing = b""
+    cdef bytes connection
+    if not keep_alive:
+        connection = CLOSE_HEADER
+    elif http10:
+        connection = KEEP_ALIVE_HEADER
+    else:
+        connection = b""
+    if status < 200 or status == 204 or status == 304:
+        pass
+    elif chunked:
+        framing = CHUNKED_HEADER
+    elif length >= 0:
+        framing = content_length_header(length)
+    return b"".join([status_line(status), SERVER_HEADER, date_header(), framing, response.head_bytes(), connection,
+                     CRLF])
+
+
+cdef bytes chunk_bytes(object chunk):
+    if isinstance(chunk, str):
+        return (<str>chunk).encode("utf-8")
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        return bytes(chunk)
+    raise TypeError(f"a streamed response must yield bytes or str, not {type(chunk).__name__}")
+
+
+async def _stream_body(HTTPProtocolCore proto, object request, object response, bint keep_alive):
+    """The connection's stream task: let the response prepare, write its head, then each chunk as it comes.
+
+    Waits whenever the transport's buffer is over its high-water mark. Ends by
+    closing the iterator (so a generator's ``finally`` runs, on disconnect too)
+    and handing the request back to the protocol (``_end_stream``).
+    """
+    cdef bint http10 = request.http_version == "1.0"
+    cdef bint chunked = False
+    cdef bint send_body
+    cdef int status
+    cdef int outcome = STREAM_LOST
+    cdef Py_ssize_t length
+    cdef Py_ssize_t size
+    cdef Py_ssize_t sent = 0
+    iterator = response.body_iterator
+    try:
+        try:
+            await response.prepare(request)
+            iterator = response.body_iterator
+            if proto.conn_state == CONN_CLOSED:
+                return
+            status = response.status_code
+            length = response.content_length
+            send_body = request.method != "HEAD" and status >= 200 and status != 204 and status != 304
+            if length < 0 and status >= 200 and status != 204 and status != 304:
+                # NOTE: a HEAD gets the framing headers a GET would get.
+                if http10:
+                    keep_alive = False  # no chunked encoding in HTTP/1.0: the close ends the body
+                else:
+                    chunked = True
+            if proto.observe:
+                proto.state.stamp_response(request, response)
+            head = encode_stream_head(response, length, chunked, keep_alive, http10)
+        except Exception:
+            # Nothing was written yet: the client gets a 500 instead.
+            logger.exception("could not prepare the streamed response to %s %s", request.method, request.path)
+            outcome = STREAM_UNPREPARED
+            return
+        proto.out.append(head)
+        proto._flush()
+        if send_body and iterator is not None:
+            transport = proto.transport
+            next_chunk = iterator.__anext__
+            while True:
+                try:
+                    chunk = await next_chunk()
+                except StopAsyncIteration:
+                    break
+                if proto.conn_state == CONN_CLOSED:
+                    return
+                if type(chunk) is not bytes:
+                    chunk = chunk_bytes(chunk)
+                size = len(<bytes>chunk)
+                if size == 0:
+                    continue  # an empty chunk would end a chunked body
+                sent += size
+                if 0 <= length < sent:
+                    raise RuntimeError(f"the streamed body is longer than its content-length ({length} bytes)")
+                if chunked:
+                    transport.write(b"".join([b"%x\r\n" % size, chunk, CRLF]))  # one copy of the chunk
+                else:
+                    transport.write(chunk)
+                if proto.writing_paused:
+                    await proto._drained()
+                    if proto.conn_state == CONN_CLOSED:
+                        return
+            if length >= 0 and sent != length:
+                raise RuntimeError(f"the streamed body ({sent} bytes) is shorter than its content-length ({length})")
+            if chunked:
+                transport.write(LAST_CHUNK)
+        outcome = STREAM_DONE
+    except CancelledError:
+        outcome = STREAM_LOST  # the connection was lost (connection_lost cancels this task)
+    except Exception:
+        if proto.conn_state != CONN_CLOSED:
+            logger.exception("error while streaming the response to %s %s; closing the connection",
+                             request.method, request.path)
+            outcome = STREAM_FAILED
+    finally:
+        if iterator is not None:
+            await _close_iterator(iterator, request)
+        proto._end_stream(request, response, keep_alive, outcome, sent)
+
+
+async def _close_iterator(object iterator, object request):
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is None:
+        return
+    try:
+        await aclose()
+    except CancelledError:
+        pass
+    except Exception:
+        logger.exception("error while closing the streamed body of %s %s", request.method, request.path)
+
+
 cdef object server_error():
     """The 500 the protocol answers when the app itself failed to produce a usable response."""
     return Response(b'{"detail":"Internal Server Error"}', 500, None, "application/json")
@@ -167,6 +300,8 @@ cdef class HTTPProtocolCore:
         self.linger_handle = None
         self.headers = []
         self.url = b""
+        self.stream_task = None
+        self.drain_waiter = None
 
     # asyncio callbacks
 
@@ -197,6 +332,10 @@ cdef class HTTPProtocolCore:
         self.conn_state = CONN_CLOSED
         self.state.connections.discard(self)
         self.pipeline.clear()
+        if self.stream_task is not None:
+            # NOTE: the task closes the body iterator and runs the request's tasks on its way out.
+            self.stream_task.cancel()
+            self.drain_waiter = None
         if self.linger_handle is not None:
             self.linger_handle.cancel()
             self.linger_handle = None
@@ -212,8 +351,14 @@ cdef class HTTPProtocolCore:
         if self.conn_state == CONN_LINGERING:
             self.transport.close()
             return False
+        if self.stream_task is not None:
+            # NOTE: a client that hangs up mid-stream (an event stream, say) is only noticed
+            # here; stop the stream rather than produce for nobody (uvicorn does the same).
+            return False
         if self.pipeline:
-            self.pipeline[-1].keep_alive = False
+            last = self.pipeline[-1]
+            if type(last) is not ParseFailure:  # a parse failure closes the connection after its answer anyway
+                last.keep_alive = False
         elif self.current is not None:
             self.current.keep_alive = False
         else:
@@ -228,6 +373,11 @@ cdef class HTTPProtocolCore:
     def resume_writing(self):
         """Called by the transport when its write buffer drains below the low-water mark."""
         self.writing_paused = False
+        waiter = self.drain_waiter
+        if waiter is not None:
+            self.drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
         if len(self.pipeline) <= self.limit_pipeline:
             self._resume_reading()
         self._process_pipeline()
@@ -445,6 +595,12 @@ cdef class HTTPProtocolCore:
 
     cdef _write_response(self, object request, object response):
         keep_alive = request.keep_alive and not self.close_after_write and self.conn_state == CONN_OPEN
+        if type(response) is not ResponseType and isinstance(response, StreamingResponseType):
+            # The stream task writes it; the request stays current until its last chunk, so
+            # pipelined requests wait behind it.
+            self.stream_task = self.loop.create_task(_stream_body(self, request, response, keep_alive),
+                                                     name="zigmund-stream")
+            return
         if self.observe:
             self.state.stamp_response(request, response)
             self.out_observed.append(request)
@@ -469,6 +625,58 @@ cdef class HTTPProtocolCore:
         if not keep_alive:
             self.close_after_write = True
             self.pipeline.clear()
+
+    cdef object _drained(self):
+        """A future resolved by resume_writing, for a stream waiting on a full write buffer."""
+        waiter = self.drain_waiter
+        if waiter is None:
+            waiter = self.drain_waiter = self.loop.create_future()
+        return waiter
+
+    cdef _end_stream(self, object request, object response, bint keep_alive, int outcome, Py_ssize_t sent):
+        """Called by the stream task when it is over: the request is answered, what was behind it may go."""
+        self.stream_task = None
+        self.current = None
+        batch = request.background
+        if outcome == STREAM_DONE:
+            if self.observe:
+                request.status = response.status_code
+                request.response_size = sent
+                self.out_observed.append(request)
+            if batch is not None:
+                self.out_batches.append(batch)
+                self.out_tasks += len(batch._items)
+            if not (keep_alive and request.keep_alive and self.conn_state == CONN_OPEN):
+                self.close_after_write = True
+                self.pipeline.clear()
+            self._process_pipeline()
+            self._flush()
+            return
+        if self.conn_state == CONN_CLOSED and outcome == STREAM_LOST:
+            if batch is not None:
+                self.runner.submit(batch)  # the client left; like an unwritten response, its tasks still run
+            return
+        if batch is not None:
+            # As when a handler raises, its tasks are dropped; cleanups registered with
+            # call_when_done (yield dependencies) still run, in an emptied batch.
+            if batch._items:
+                logger.warning("discarding %d background task(s) of %s %s: its response failed",
+                               len(batch._items), request.method, request.path)
+                batch._items = []
+            if not getattr(batch, "_when_done", None):
+                batch = request.background = None
+        if outcome == STREAM_UNPREPARED and self.conn_state != CONN_CLOSED:
+            self._write_response(request, server_error())
+            self._process_pipeline()
+            self._flush()
+            return
+        # NOTE: the head went out with a promise of more; closing is how the client learns it was cut.
+        self.close_after_write = True
+        self.pipeline.clear()
+        if batch is not None:
+            self.runner.submit(batch)
+        if self.conn_state != CONN_CLOSED:
+            self.transport.close()
 
     cdef _flush(self):
         """Write what is pending in one call, then hand the answered requests' tasks to the runner."""

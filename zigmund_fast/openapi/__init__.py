@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from zigmund_fast.openapi.docs import DOCS_ASSETS, read_docs_asset, swagger_ui_html
+from zigmund_fast.openapi.docs import (
+    DOCS_ASSETS,
+    REDOC_ASSET,
+    read_docs_asset,
+    read_redoc_asset,
+    redoc_html,
+    swagger_ui_html,
+)
 from zigmund_fast.openapi.schema import build_openapi
 
-__all__ = ["DOCS_ASSETS", "build_openapi", "read_docs_asset", "swagger_ui_html"]
+__all__ = [
+    "DOCS_ASSETS",
+    "REDOC_ASSET",
+    "build_openapi",
+    "read_docs_asset",
+    "read_redoc_asset",
+    "redoc_html",
+    "swagger_ui_html",
+]

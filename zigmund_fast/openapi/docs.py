@@ -1,4 +1,10 @@
-"""The Swagger UI page, with its assets served from the installed ``swagger-ui-py`` package (no CDN)."""
+"""The docs pages, with their assets served from installed packages (no CDN).
+
+Swagger UI comes from ``swagger-ui-py`` (a dependency). ReDoc's standalone
+bundle comes from ``drf-spectacular-sidecar`` when it is installed (the
+``redoc`` extra: ``pip install zigmund-fast[redoc]``); without it ``/redoc``
+says how to get it and points to ``/docs``.
+"""
 
 from __future__ import annotations
 
@@ -27,21 +33,22 @@ _cache: dict[str, bytes] = {}
 _lock = threading.Lock()
 
 
-def _static_dir() -> Traversable | None:
+def _static_dir(package: str = _SWAGGER_UI_PACKAGE, subdirectory: str = "static") -> Traversable | None:
     # NOTE: find_spec locates the package without importing it; importing swagger_ui
-    # pulls in jinja2 and urllib.request (~130 ms) for nothing we use.
+    # pulls in jinja2 and urllib.request (~130 ms), and the ReDoc package's
+    # __init__ belongs to a Django app, for nothing we use.
     try:
-        spec = importlib.util.find_spec(_SWAGGER_UI_PACKAGE)
+        spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
         return None
     if spec is None:
         return None
     for location in spec.submodule_search_locations or ():
-        static = Path(location) / "static"
+        static = Path(location) / subdirectory
         if static.is_dir():
             return static
     try:  # a package not laid out as plain files (zip import): ask its loader
-        return resources.files(_SWAGGER_UI_PACKAGE).joinpath("static")
+        return resources.files(package).joinpath(subdirectory)
     except (ImportError, TypeError):
         return None
 
@@ -109,4 +116,58 @@ window.ui = SwaggerUIBundle({{
 """
 
 
-__all__ = ["DOCS_ASSETS", "read_docs_asset", "swagger_ui_html"]
+REDOC_ASSET = "redoc.standalone.js"
+_REDOC_PACKAGE = "drf_spectacular_sidecar"
+_REDOC_DIRECTORY = "static/drf_spectacular_sidecar/redoc/bundles"
+
+
+def read_redoc_asset() -> bytes | None:
+    """ReDoc's standalone bundle, or None when the ``redoc`` extra is not installed."""
+    body = _cache.get(REDOC_ASSET)
+    if body is None:
+        with _lock:
+            body = _cache.get(REDOC_ASSET)
+            if body is None:
+                bundles = _static_dir(_REDOC_PACKAGE, _REDOC_DIRECTORY)
+                if bundles is None:
+                    return None
+                try:
+                    body = bundles.joinpath(REDOC_ASSET).read_bytes()
+                except OSError:
+                    return None
+                _cache[REDOC_ASSET] = body
+    return body
+
+
+def redoc_html(*, openapi_url: str, title: str, asset_url: str | None, docs_url: str | None = None) -> str:
+    """An HTML page rendering ``openapi_url`` with ReDoc from ``asset_url``; or, with no asset, how to get it."""
+    head = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title, quote=True)}</title>
+<style>body {{ margin: 0; padding: 0; font-family: sans-serif; }}</style>
+</head>
+<body>
+"""
+    if asset_url is None:
+        link = f' Meanwhile, <a href="{html.escape(docs_url, quote=True)}">Swagger UI</a> shows the same API.' \
+            if docs_url else ""
+        return head + f"""<p style="margin: 2em">ReDoc is not installed with this server: install the
+<code>redoc</code> extra (<code>pip install zigmund-fast[redoc]</code>), then restart.{link}</p>
+</body>
+</html>
+"""
+    # NOTE: no web fonts: ReDoc falls back to the browser's, and nothing leaves this server.
+    return head + f"""<div id="redoc-container"></div>
+<script src="{html.escape(asset_url, quote=True)}"></script>
+<script>
+Redoc.init({_js_string(openapi_url)}, {{}}, document.getElementById("redoc-container"));
+</script>
+</body>
+</html>
+"""
+
+
+__all__ = ["DOCS_ASSETS", "REDOC_ASSET", "read_docs_asset", "read_redoc_asset", "redoc_html", "swagger_ui_html"]

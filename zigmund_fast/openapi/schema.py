@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from http import HTTPStatus
 from typing import Annotated, Any
 
 import msgspec
@@ -59,6 +60,12 @@ def build_openapi(
     for plan in plans:
         for param in (*plan.parameters, *plan.body):
             types.add(param.annotation)
+        response_model = _route_option(plan.route, "response_model")
+        if response_model is not None:
+            types.add(response_model)
+        for extra in (_route_option(plan.route, "responses") or {}).values():
+            if extra.get("model") is not None:
+                types.add(extra["model"])
         needs_validation = needs_validation or plan.has_input
     if needs_validation:
         types.add(HTTPValidationError)
@@ -84,7 +91,25 @@ def build_openapi(
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths}
     if components:
         document["components"] = {"schemas": {name: components[name] for name in sorted(components)}}
+    security_schemes = _security_schemes(plans)
+    if security_schemes:
+        document.setdefault("components", {})["securitySchemes"] = security_schemes
     return document
+
+
+def _route_security(route: Any) -> tuple[tuple[Any, tuple[str, ...]], ...]:
+    """(security scheme, required scopes) pairs a route's dependencies use (see zigmund_fast.security)."""
+    return getattr(getattr(route, "plan", None), "security", None) or ()
+
+
+def _security_schemes(plans: Iterable[_RoutePlan]) -> dict[str, Any]:
+    """``components.securitySchemes``: each scheme used by a documented route, under its ``scheme_name``."""
+    schemes: dict[str, Any] = {}
+    for plan in plans:
+        for scheme, _ in _route_security(plan.route):
+            # NOTE: as in FastAPI, two schemes sharing a name share the entry (the last one registered wins).
+            schemes[scheme.scheme_name] = _copy(scheme.model)
+    return schemes
 
 
 class _RoutePlan:
@@ -177,14 +202,20 @@ def _operation(
     status_code = int(getattr(route, "status_code", None) or 200)
     success: dict[str, Any] = {"description": "Successful Response"}
     if _status_has_body(status_code):
-        success["content"] = {"application/json": {"schema": {}}}
+        content = _success_content(route, types)
+        if content is not None:
+            success["content"] = content
     responses: dict[str, Any] = {str(status_code): success}
     if plan.has_input and validation_ref is not None:
         responses["422"] = {
             "description": "Validation Error",
             "content": {"application/json": {"schema": dict(validation_ref)}},
         }
+    _add_declared_responses(responses, _route_option(route, "responses"), types)
     operation["responses"] = responses
+    security = [{scheme.scheme_name: list(scopes)} for scheme, scopes in _route_security(route)]
+    if security:
+        operation["security"] = security
     return operation
 
 
@@ -257,6 +288,80 @@ def _free_name(name: str, taken: dict[str, Any]) -> str:
         candidate = f"{name}_{counter}"
         counter += 1
     return candidate
+
+
+def _route_option(route: Any, key: str) -> Any:
+    options = getattr(route, "options", None)
+    return options.get(key) if isinstance(options, dict) else None
+
+
+def _success_content(route: Any, types: _TypeSchemas) -> dict[str, Any] | None:
+    """The success response's content: the response_model's schema, or what the response class sends."""
+    from zigmund_fast.response_plan import is_generator_handler, response_media_type
+    from zigmund_fast.responses import JSONResponse
+    from zigmund_fast.sse import EventSourceResponse
+
+    response_class = _route_option(route, "response_class")
+    endpoint = getattr(route, "endpoint", None)
+    if endpoint is not None and is_generator_handler(endpoint):
+        # NOTE: OpenAPI 3.1 has no item schema for streams; documented as a string body.
+        if response_class is None or issubclass(response_class, JSONResponse):
+            return {"application/jsonl": {"schema": {"type": "string"}}}
+        if issubclass(response_class, EventSourceResponse):
+            return {"text/event-stream": {"schema": {"type": "string"}}}
+    media_type = response_media_type(response_class)
+    if media_type is None:
+        return None  # Response, StreamingResponse, FileResponse, RedirectResponse: no declared body
+    media_type = media_type.split(";")[0].strip()
+    if response_class is not None and not issubclass(response_class, JSONResponse):
+        return {media_type: {"schema": {"type": "string"}}}
+    model = _route_option(route, "response_model")
+    return {media_type: {"schema": types.schema(model) if model is not None else {}}}
+
+
+# Descriptions FastAPI gives declared responses that have none.
+_RANGE_DESCRIPTIONS = {"1XX": "Information", "2XX": "Success", "3XX": "Redirection", "4XX": "Client Error",
+                       "5XX": "Server Error", "DEFAULT": "Default Response"}
+
+
+def _add_declared_responses(responses: dict[str, Any], declared: dict[Any, Any] | None, types: _TypeSchemas) -> None:
+    """A route's ``responses={...}`` merged over the generated ones, as FastAPI does.
+
+    ``model`` becomes the ``application/json`` schema; ``content`` merges by media
+    type; a missing description is the status phrase (``"Additional Response"``
+    for a code without one).
+    """
+    for status, extra in (declared or {}).items():
+        key = str(status).upper()
+        key = "default" if key == "DEFAULT" else key
+        entry = dict(responses.get(key) or {})
+        for name, value in extra.items():
+            if name == "model":
+                continue
+            if name == "content" and isinstance(value, dict):
+                content = dict(entry.get("content") or {})
+                for media_type, media in value.items():
+                    content[media_type] = {**content.get(media_type, {}), **media}
+                entry["content"] = content
+            else:
+                entry[name] = value
+        if extra.get("model") is not None:
+            content = dict(entry.get("content") or {})
+            content["application/json"] = {**content.get("application/json", {}),
+                                           "schema": types.schema(extra["model"])}
+            entry["content"] = content
+        if not entry.get("description"):
+            entry["description"] = _status_description(key)
+        responses[key] = entry
+
+
+def _status_description(key: str) -> str:
+    if key.upper() in _RANGE_DESCRIPTIONS:
+        return _RANGE_DESCRIPTIONS[key.upper()]
+    try:
+        return HTTPStatus(int(key)).phrase
+    except ValueError:
+        return "Additional Response"
 
 
 def _title(alias: str) -> str:

@@ -38,6 +38,13 @@ class Config:
         root_path: the path prefix a proxy mounts the app under (as uvicorn's
             ``--root-path``): stripped from request paths that carry it, and
             announced in the OpenAPI ``servers`` so the docs call the right URLs.
+        ws_max_size: largest WebSocket message accepted, in bytes (a bigger one
+            closes the WebSocket with 1009).
+        ws_max_queue: received WebSocket messages not yet read by the handler
+            past which the server stops reading from that connection.
+        ws_ping_interval, ws_ping_timeout: seconds between the server's
+            WebSocket pings, and to wait for each pong before closing with
+            1011; ``None`` turns either off.
         reload: restart the worker when a ``.py`` file under ``reload_dirs``
             changes (development; needs the app as an import string).
         ready_fd: internal: a pipe a worker writes one byte to once it listens.
@@ -64,6 +71,10 @@ class Config:
     ssl_keyfile: str | None = None
     fd: int | None = None
     root_path: str = ""
+    ws_max_size: int = 16 * 1024 * 1024
+    ws_max_queue: int = 32
+    ws_ping_interval: float | None = 20.0
+    ws_ping_timeout: float | None = 20.0
     reload: bool = False
     reload_dirs: tuple[str, ...] = ()
     ready_fd: int | None = None
@@ -89,6 +100,10 @@ class Config:
             raise ValueError(f"limit_concurrency must be >= 1, got {self.limit_concurrency}")
         if self.ssl_keyfile is not None and self.ssl_certfile is None:
             raise ValueError("ssl_keyfile needs ssl_certfile")
-        for name in ("timeout_keep_alive", "limit_request_head", "limit_request_body", "limit_pipeline"):
+        for name in ("ws_ping_interval", "ws_ping_timeout"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0 or None (off), got {getattr(self, name)}")
+        for name in ("timeout_keep_alive", "limit_request_head", "limit_request_body", "limit_pipeline",
+                     "ws_max_size", "ws_max_queue"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

@@ -1,7 +1,8 @@
 """One server process: bind, serve on uvloop, and shut down gracefully on SIGTERM/SIGINT.
 
 Shutdown order: stop accepting; let every connection finish the requests it
-already parsed (then close it); run every background task already queued;
+already parsed (then close it); close WebSockets with 1001 once those are
+done; run every background task already queued;
 all within the shutdown timeout. What is still pending at the deadline is
 cancelled and logged by name and count.
 """
@@ -9,6 +10,7 @@ cancelled and logged by name and count.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -21,9 +23,20 @@ import uvloop
 
 from zigmund_fast._impl import HTTPProtocol
 from zigmund_fast.background import TaskRunner
+from zigmund_fast.lifespan import (
+    STARTUP_FAILED_EXIT_CODE,
+    StartupFailed,
+    seed_request_state,
+)
 from zigmund_fast.metrics import METRICS_DIR_ENV
 from zigmund_fast.server.config import Config
 from zigmund_fast.server.proxy import ProxyHeaders
+from zigmund_fast.server.websocket_connection import (
+    WebSocketConnection,
+    WebSocketSettings,
+    open_websocket,
+)
+from zigmund_fast.websockets import wants_websocket
 
 logger = logging.getLogger("zigmund_fast.server")
 
@@ -39,13 +52,7 @@ class ServerState:
     def __init__(self, config: Config, loop: asyncio.AbstractEventLoop, runner: TaskRunner) -> None:
         app = config.app
         self.loop = loop
-        self.app_call = config.app.dispatch
-        if config.proxy_headers:
-            self.app_call = ProxyHeaders(config.forwarded_allow_ips).wrap(self.app_call)
-        if config.ssl_certfile is not None:
-            self.app_call = _mark_https(self.app_call)
-        if config.root_path:
-            self.app_call = _strip_root_path(self.app_call, config.root_path)
+        self.app_call = _wrap_dispatch(config, _with_lifespan_state(app, app.dispatch))
         self.runner = runner
         self.connections: set[Any] = set()
         self.limit_request_head = config.limit_request_head
@@ -57,6 +64,29 @@ class ServerState:
         self.observe = app._observing
         self.stamp_response = app.stamp_response
         self.responses_written = app.responses_written
+        # WebSocket upgrades (read by the compiled protocol only when httptools reports an upgrade).
+        self.websocket_wanted = wants_websocket
+        self.upgrade_websocket = functools.partial(open_websocket, self)
+        self.websocket_dispatch = _wrap_dispatch(config, _with_lifespan_state(app, app.dispatch_websocket))
+        self.websocket_settings = WebSocketSettings(config.ws_max_size, config.ws_max_queue,
+                                                    config.ws_ping_interval, config.ws_ping_timeout)
+
+
+def _wrap_dispatch(config: Config, dispatch: Any) -> Any:
+    """``dispatch`` behind the listener's request rewrites: proxy headers, TLS scheme, root path."""
+    if config.proxy_headers:
+        dispatch = ProxyHeaders(config.forwarded_allow_ips).wrap(dispatch)
+    if config.ssl_certfile is not None:
+        dispatch = _mark_https(dispatch)
+    if config.root_path:
+        dispatch = _strip_root_path(dispatch, config.root_path)
+    return dispatch
+
+
+def _with_lifespan_state(app: Any, dispatch: Any) -> Any:
+    """``dispatch``, seeding each ``request.state`` with what the app's lifespan yielded (if it yielded state)."""
+    state = app.lifespan.state
+    return dispatch if state is None else seed_request_state(dispatch, state)
 
 
 def _mark_https(dispatch: Any) -> Any:
@@ -79,6 +109,7 @@ def _strip_root_path(dispatch: Any, root_path: str) -> Any:
             request.path = path[len(root_path):]
         elif path == root_path:
             request.path = "/"
+        request.root_path = root_path  # so request.url is the URL the client used
         return dispatch(request)
 
     return dispatch_under_root_path
@@ -107,8 +138,13 @@ class Server:
         self._address: Any = None
 
     async def start(self) -> None:
+        """Run the app's startup (lifespan, on_startup hooks), then listen; ``StartupFailed`` if startup raised."""
         loop = asyncio.get_running_loop()
         app = self.config.app
+        try:
+            await app.lifespan.startup()
+        except Exception as exc:
+            raise StartupFailed(f"application startup failed: {type(exc).__name__}: {exc}") from exc
         self.runner = TaskRunner(
             loop, error_strategy=app.background_errors, max_pending=app.max_pending_tasks,
             on_pressure=self._on_task_pressure, observer=app.observer,
@@ -209,7 +245,14 @@ class Server:
 
     async def serve(self, *, install_signals: bool = True) -> int:
         """Start, serve until asked to exit, shut down gracefully; return the exit code."""
-        await self.start()
+        try:
+            await self.start()
+        except StartupFailed as failed:
+            logger.error("%s; not serving (pid %d)", failed, os.getpid(), exc_info=failed.__cause__)
+            return STARTUP_FAILED_EXIT_CODE
+        except BaseException:
+            await self._shutdown_lifespan()  # the app started, but the server could not listen
+            raise
         if install_signals:
             self._install_signal_handlers()
         logger.info("zigmund_fast serving on %s (pid %d)", self.url, os.getpid())
@@ -242,6 +285,7 @@ class Server:
                     len(busy), runner.pending)
         for connection in list(state.connections):
             connection.start_draining()
+        await self._close_websockets_after_http(deadline)
         while state.connections and time.monotonic() < deadline and not self._force:
             await asyncio.sleep(0.02)
         pending_before = runner.pending
@@ -269,10 +313,33 @@ class Server:
             self._sweeper.cancel()
         if not state.connections:
             await self._server.wait_closed()
+        # NOTE: after the drain, so background tasks could still use what the lifespan opened.
+        code = await self._shutdown_lifespan()
         executor = self.config.app._executor
         if executor is not None:
             executor.shutdown(wait=False)
+        return code
+
+    async def _shutdown_lifespan(self) -> int:
+        """Run the app's shutdown (on_shutdown hooks, lifespan exit); 1 if it raised (logged), else 0."""
+        try:
+            await self.config.app.lifespan.shutdown()
+        except Exception:
+            logger.exception("application shutdown failed")
+            return 1
         return 0
+
+    async def _close_websockets_after_http(self, deadline: float) -> None:
+        """Keep WebSockets open while the HTTP requests finish (a handler may still send to them), then
+        close each with 1001 (going away); their handlers see WebSocketDisconnect(1001)."""
+        assert self.state is not None
+        connections = self.state.connections
+        while (any(not isinstance(c, WebSocketConnection) for c in connections)
+               and time.monotonic() < deadline and not self._force):
+            await asyncio.sleep(0.02)
+        for connection in list(connections):
+            if isinstance(connection, WebSocketConnection):
+                connection.going_away()
 
     def run(self) -> int:
         """Serve in this thread on a new uvloop loop; returns the exit code."""
