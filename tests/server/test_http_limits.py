@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from zigmund_fast import App, Request, Response
+from zigmund_fast import App, BackgroundTasks, Request, Response
 
 from ..conftest import RawResponse, RunningServer, read_response, recv_until_closed
 
@@ -352,3 +352,69 @@ def test_connections_over_the_cap_get_503_and_retry_after(serve: Serve) -> None:
     with server.connect(timeout=3) as again:  # a slot is free again
         again.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         assert read_response(again).status == 200
+
+
+# Stalled bodies, slow handlers, unknown transfer codings
+
+
+def test_a_body_that_stops_arriving_gets_408(serve: Serve) -> None:
+    server = serve(make_app(), timeout_request_body=0.5)
+    with server.connect(timeout=5) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        started = time.monotonic()
+        response = assert_error_then_eof(sock, 408)
+    assert 0.4 < time.monotonic() - started < 2.5
+    assert response.body == b'{"detail":"Request Timeout"}'
+
+
+def test_a_slowly_trickling_body_that_keeps_arriving_is_accepted(serve: Serve) -> None:
+    server = serve(make_app(), timeout_request_body=0.6)
+    with server.connect(timeout=5) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\n")
+        for byte in b"abcdef":
+            time.sleep(0.3)  # 1.8 s in all, but never 0.6 s without a byte
+            sock.sendall(bytes([byte]))
+        response = read_response(sock)
+    assert response.status == 200 and response.body == b"abcdef"
+
+
+def test_a_handler_past_the_time_limit_is_cancelled_and_gets_503(serve: Serve) -> None:
+    cancelled: list[bool] = []
+    ran: list[str] = []
+    app = make_app()
+
+    @app.get("/stuck")
+    async def stuck(tasks: BackgroundTasks) -> dict[str, str]:
+        tasks.add(ran.append, "task of a cancelled handler")
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return {"message": "never"}
+
+    server = serve(app, timeout_handler=0.3)
+    with server.connect(timeout=5) as sock:
+        started = time.monotonic()
+        sock.sendall(b"GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
+        response = read_response(sock)
+        assert response.status == 503 and response.body == b'{"detail":"Service Unavailable"}'
+        assert 0.25 < time.monotonic() - started < 2.0
+        sock.sendall(GET_SLOW_1_2.replace(b"/slow", b"/hello"))  # the connection goes on
+        assert read_response(sock).status == 200
+    assert server.call(lambda: cancelled) == [True]
+    assert ran == []
+
+
+def test_fast_handlers_are_not_affected_by_the_handler_time_limit(serve: Serve) -> None:
+    server = serve(make_app(), timeout_handler=2.0)
+    with server.connect(timeout=5) as sock:
+        sock.sendall(GET_SLOW_1_2)
+        assert read_response(sock).status == 200  # 1.2 s, under the limit
+
+
+@pytest.mark.parametrize("coding", [b"gzip, chunked", b"deflate,chunked"])
+def test_a_transfer_coding_other_than_chunked_gets_501(server: RunningServer, coding: bytes) -> None:
+    with server.connect(timeout=5) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + coding + b"\r\n\r\n0\r\n\r\n")
+        assert_error_then_eof(sock, 501)

@@ -1,3 +1,4 @@
+from zigmund_fast._compiled.events cimport ObserverCore
 from zigmund_fast._compiled.taskring cimport TaskRunnerCore
 
 
@@ -26,6 +27,9 @@ cdef class HTTPProtocolCore:
     cdef Py_ssize_t limit_body
     cdef Py_ssize_t limit_pipeline
     cdef bint observe
+    cdef ObserverCore observer  # None unless a sink is attached
+    cdef double timeout_body
+    cdef double timeout_handler
 
     # Per-connection state
     cdef object transport
@@ -47,6 +51,9 @@ cdef class HTTPProtocolCore:
     cdef bint in_message
     cdef bint headers_done
     cdef bint continue_pending
+    cdef bint peer_closed      # the client half-closed (EOF received)
+    cdef object handler_timer  # the call_later handle of a suspended handler's time limit
+    cdef bint handler_timed_out
     cdef object linger_handle
     cdef object stream_task    # the Task writing the current streamed response, or None
     cdef object drain_waiter   # a Future the stream task awaits while writing is paused

@@ -48,6 +48,7 @@ cdef bytes CLOSE_HEADER = b"connection: close\r\n"
 cdef bytes KEEP_ALIVE_HEADER = b"connection: keep-alive\r\n"
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes OVERLOADED_BODY = b'{"detail":"Service Unavailable"}'
+cdef bytes REQUEST_ID_HEADER = b"x-request-id: "
 cdef bytes OVERLOADED_RESPONSE = (
     b"HTTP/1.1 503 Service Unavailable\r\nserver: zigmund_fast\r\ncontent-type: application/json\r\n"
     b"retry-after: 1\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(OVERLOADED_BODY), OVERLOADED_BODY)
@@ -93,8 +94,8 @@ cdef bytes status_line(int status):
     return <bytes>line
 
 
-cpdef bytes encode_response(object response, bint head, bint keep_alive, bint http10):
-    """Serialise ``response`` into the exact bytes written on the wire."""
+cpdef bytes encode_response(object response, bint head, bint keep_alive, bint http10, bytes extra=b""):
+    """Serialise ``response`` into the exact bytes written on the wire (``extra``: more header lines)."""
     cdef int status = response.status_code
     cdef bytes body = response.body
     cdef bint bodyless = status < 200 or status == 204 or status == 304
@@ -114,10 +115,10 @@ cpdef bytes encode_response(object response, bint head, bint keep_alive, bint ht
     else:
         head_lines = response.head_bytes()
     if bodyless:
-        return b"".join([status_line(status), SERVER_HEADER, date_header(), head_lines, connection, CRLF])
+        return b"".join([status_line(status), SERVER_HEADER, date_header(), head_lines, extra, connection, CRLF])
     return b"".join([
         status_line(status), SERVER_HEADER, date_header(), content_length_header(len(body)),
-        head_lines, connection, CRLF, b"" if head else body,
+        head_lines, extra, connection, CRLF, b"" if head else body,
     ])
 
 
@@ -291,6 +292,9 @@ cdef class HTTPProtocolCore:
         self.limit_body = state.limit_request_body
         self.limit_pipeline = state.limit_pipeline
         self.observe = state.observe
+        self.observer = state.observer
+        self.timeout_body = state.timeout_request_body or 0.0
+        self.timeout_handler = state.timeout_handler or 0.0
         self.out_observed = []
         self.pipeline = deque()
         self.current = None
@@ -302,6 +306,7 @@ cdef class HTTPProtocolCore:
         self.url = b""
         self.stream_task = None
         self.drain_waiter = None
+        self.handler_timer = None
 
     # asyncio callbacks
 
@@ -339,6 +344,9 @@ cdef class HTTPProtocolCore:
         if self.linger_handle is not None:
             self.linger_handle.cancel()
             self.linger_handle = None
+        if self.handler_timer is not None:
+            self.handler_timer.cancel()
+            self.handler_timer = None
         # Responses that were not written still owe their tasks a run.
         if self.out_batches:
             batches, self.out_batches = self.out_batches, []
@@ -348,6 +356,7 @@ cdef class HTTPProtocolCore:
 
     def eof_received(self):
         """Called when the peer half-closes: answer every request already parsed, then close."""
+        self.peer_closed = True
         if self.conn_state == CONN_LINGERING:
             self.transport.close()
             return False
@@ -477,6 +486,12 @@ cdef class HTTPProtocolCore:
             elif name == b"content-length":
                 declared = int(value)  # llhttp already rejected non-digits and duplicates
             elif name == b"transfer-encoding":
+                if value.strip().lower() != b"chunked":
+                    # RFC 9112 section 6.1: a transfer coding we don't implement (llhttp already
+                    # refused codings that don't end in chunked). Its body would reach the
+                    # handler still encoded.
+                    self.error_status = 501
+                    raise _LimitExceeded()
                 chunked = True
             elif name == b"expect":
                 if value.lower() == b"100-continue":
@@ -560,6 +575,9 @@ cdef class HTTPProtocolCore:
                 result = server_error()
             if isinstance(result, FutureType):
                 result.add_done_callback(self._on_response_ready)
+                if self.timeout_handler > 0:
+                    self.handler_timed_out = False
+                    self.handler_timer = self.loop.call_later(self.timeout_handler, self._on_handler_timeout, result)
                 return
             self._write_response(request, result)
             if self.out_size >= HIGH_WATER_LIMIT or (
@@ -572,18 +590,41 @@ cdef class HTTPProtocolCore:
                 self._flush()
         if self.reading_paused and not self.writing_paused and len(self.pipeline) <= self.limit_pipeline:
             self._resume_reading()
-        if self.continue_pending and self.current is None and not self.pipeline and self.in_message:
+        if (self.continue_pending and self.current is None and not self.pipeline and self.in_message
+                and self.conn_state == CONN_OPEN):
             self.continue_pending = False
             self.out.append(CONTINUE_RESPONSE)
+
+    def _on_handler_timeout(self, future):
+        """A suspended handler ran past ``timeout_handler``: cancel it; the client gets 503."""
+        self.handler_timer = None
+        if not future.done():
+            self.handler_timed_out = True
+            future.cancel()
 
     def _on_response_ready(self, future):
         """Called by the loop when a handler that suspended has produced its response."""
         request = self.current
-        try:
-            response = future.result()
-        except BaseException:
-            logger.exception("unhandled error in %s %s", request.method, request.path)
-            response = server_error()
+        if self.handler_timer is not None:
+            self.handler_timer.cancel()
+            self.handler_timer = None
+        if self.handler_timed_out:
+            self.handler_timed_out = False
+            logger.error("%s %s took longer than %.3g s: cancelled, answered 503", request.method, request.path,
+                         self.timeout_handler)
+            response = Response(OVERLOADED_BODY, 503, None, "application/json")
+            batch = request.background
+            if batch is not None:
+                # As when a handler raises: its tasks are dropped; call_when_done cleanups still run.
+                batch._items = []
+                if not getattr(batch, "_when_done", None):
+                    request.background = None
+        else:
+            try:
+                response = future.result()
+            except BaseException:
+                logger.exception("unhandled error in %s %s", request.method, request.path)
+                response = server_error()
         if self.conn_state == CONN_CLOSED:
             self.current = None
             if request.background is not None:
@@ -601,11 +642,20 @@ cdef class HTTPProtocolCore:
             self.stream_task = self.loop.create_task(_stream_body(self, request, response, keep_alive),
                                                      name="zigmund-stream")
             return
+        cdef bytes extra = b""
         if self.observe:
-            self.state.stamp_response(request, response)
+            request_id = request.request_id
+            if response._headers is None and request_id is not None:
+                # PERF: the id line goes straight into the head; the id is well-formed (we checked or made it).
+                extra = b"".join([REQUEST_ID_HEADER, (<str>request_id).encode("latin-1"), CRLF])
+                request.status = response.status_code
+                request.response_size = len(response.body)
+            else:
+                self.state.stamp_response(request, response)
             self.out_observed.append(request)
         try:
-            data = encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0")
+            data = encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0",
+                                   extra)
         except Exception:
             # NOTE: a response that can't be encoded (a non-latin-1 header, a body that is not
             # bytes) is a bug in the app; answer 500 rather than drop the connection.
@@ -689,7 +739,8 @@ cdef class HTTPProtocolCore:
                 self.last_activity = monotonic()
         if self.out_observed:
             observed, self.out_observed = self.out_observed, []
-            self.state.responses_written(observed)
+            if self.observer is not None:
+                self.observer.requests_written(observed)
         if self.out_batches:
             batches, self.out_batches = self.out_batches, []
             self.out_tasks = 0
@@ -704,6 +755,7 @@ cdef class HTTPProtocolCore:
         """Answer an unparseable request, then close without resetting the peer."""
         self.pipeline.clear()
         self.parser_done = True
+        self.continue_pending = False
         error = Response(error_body(status, message), status, None, "application/json")
         self.out.append(encode_response(error, False, False, False))
         self.close_after_write = True
@@ -713,7 +765,9 @@ cdef class HTTPProtocolCore:
         # instead, keep discarding input, and close when the peer does (or soon).
         self._flush()
         transport = self.transport
-        if transport.can_write_eof():
+        if self.peer_closed:
+            transport.close()  # nothing more can arrive, so closing cannot reset the connection
+        elif transport.can_write_eof():
             transport.write_eof()
             self._resume_reading()
             self.linger_handle = self.loop.call_later(2.0, transport.close)
@@ -748,7 +802,7 @@ cdef class HTTPProtocolCore:
         self._flush()
 
     def check_timeouts(self, double now, double keep_alive, double head_timeout):
-        """Called by the server's periodic sweep: close idle connections, cut off slow request heads."""
+        """Called by the server's periodic sweep: close idle connections, cut off slow heads and stalled bodies."""
         if self.conn_state == CONN_CLOSED or self.conn_state == CONN_LINGERING:
             return
         if self.current is not None or self.pipeline:
@@ -756,8 +810,11 @@ cdef class HTTPProtocolCore:
         if not self.in_message:
             if now - self.last_activity > keep_alive:
                 self.transport.close()
-        elif head_timeout > 0 and not self.headers_done and now - self.message_started > head_timeout:
-            self._fail(408, "Request Timeout")
+        elif not self.headers_done:
+            if head_timeout > 0 and now - self.message_started > head_timeout:
+                self._fail(408, "Request Timeout")
+        elif self.timeout_body > 0 and now - self.last_activity > self.timeout_body:
+            self._fail(408, "Request Timeout")  # the body stopped arriving
 
     def start_draining(self):
         """Called when the server shuts down: finish what was parsed, then close."""

@@ -18,6 +18,10 @@ class Config:
         timeout_keep_alive: seconds an idle keep-alive connection is kept open.
         timeout_request_head: seconds a client may take to send a request's
             line and headers, counted from its first byte (408 past it).
+        timeout_request_body: seconds a request body may go without a byte
+            arriving, once its head was received (408 past it).
+        timeout_handler: seconds a handler that awaits may run before it is
+            cancelled and the client gets 503; ``None`` (default) for no limit.
         timeout_graceful_shutdown: seconds the graceful drain may take on
             SIGTERM/SIGINT; ``None`` uses the app's ``shutdown_timeout``.
         limit_request_head: bytes allowed for the request line and headers (431 past it).
@@ -57,6 +61,8 @@ class Config:
     timeout_keep_alive: float = 5.0
     timeout_request_head: float = 10.0
     timeout_graceful_shutdown: float | None = None
+    timeout_request_body: float = 30.0
+    timeout_handler: float | None = None
     limit_request_head: int = 64 * 1024
     limit_request_body: int = 16 * 1024 * 1024
     limit_pipeline: int = 32
@@ -103,7 +109,9 @@ class Config:
         for name in ("ws_ping_interval", "ws_ping_timeout"):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0 or None (off), got {getattr(self, name)}")
-        for name in ("timeout_keep_alive", "limit_request_head", "limit_request_body", "limit_pipeline",
+        if self.timeout_handler is not None and self.timeout_handler <= 0:
+            raise ValueError(f"timeout_handler must be > 0 (or None), got {self.timeout_handler}")
+        for name in ("timeout_keep_alive", "timeout_request_body", "limit_request_head", "limit_request_body", "limit_pipeline",
                      "ws_max_size", "ws_max_queue"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

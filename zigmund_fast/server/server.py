@@ -63,6 +63,9 @@ class ServerState:
         self.tasks_paused = False
         self.observe = app._observing
         self.stamp_response = app.stamp_response
+        self.observer = app.observer if app.observer.enabled else None
+        self.timeout_request_body = config.timeout_request_body
+        self.timeout_handler = config.timeout_handler
         self.responses_written = app.responses_written
         # WebSocket upgrades (read by the compiled protocol only when httptools reports an upgrade).
         self.websocket_wanted = wants_websocket
