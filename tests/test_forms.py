@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated, Any
 
 import pytest
 
-from zigmund_fast import forms
+from zigmund_fast import App, File, Form, forms
 from zigmund_fast.forms import FormError, UploadFile, parse_form
+from zigmund_fast.testing import TestClient
 
 
 def multipart(*parts: tuple[str, bytes, str | None, str | None], boundary: str = "b0undary") -> tuple[str, bytes]:
@@ -83,3 +85,72 @@ def test_field_and_file_counts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
 def test_other_media_types_give_an_empty_form() -> None:
     assert len(parse_form("application/json", b'{"a": 1}')) == 0
     assert len(parse_form(None, b"a=1")) == 0
+
+
+# Form and File parameters of handlers
+
+
+def form_app() -> App:
+    app = App()
+
+    @app.post("/login")
+    async def login(username: Annotated[str, Form()], password: str = Form(min_length=3),
+                    remember: bool = Form(False)) -> dict[str, Any]:
+        return {"username": username, "password_length": len(password), "remember": remember}
+
+    @app.post("/files")
+    async def upload(file: UploadFile, note: str = Form(""), raw: bytes = File(None),
+                     tags: list[str] = Form([])) -> dict[str, Any]:
+        return {"name": file.filename, "size": len(await file.read()), "note": note,
+                "raw": raw.decode() if raw else None, "tags": tags}
+
+    @app.post("/many")
+    def many(files: list[UploadFile]) -> dict[str, Any]:
+        return {"names": [f.filename for f in files], "closed_in_handler": [f.file.closed for f in files]}
+
+    return app
+
+
+def test_urlencoded_form_parameters_are_converted_and_validated() -> None:
+    with TestClient(form_app()) as client:
+        ok = client.post("/login", content=b"username=zoe&password=secret&remember=true",
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+        assert ok.status_code == 200 and ok.json() == {"username": "zoe", "password_length": 6, "remember": True}
+        bad = client.post("/login", content=b"password=ab", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert bad.status_code == 422
+    errors = {(tuple(e["loc"]), e["type"]) for e in bad.json()["detail"]}
+    assert errors == {(("body", "username"), "missing"), (("body", "password"), "string_too_short")}
+
+
+def test_multipart_files_and_fields_reach_the_handler() -> None:
+    content_type, body = multipart(("file", b"hello world", "a.txt", "text/plain"), ("note", b"n", None, None),
+                                   ("raw", b"raw bytes", "r.bin", None), ("tags", b"x", None, None),
+                                   ("tags", b"y", None, None))
+    with TestClient(form_app()) as client:
+        response = client.post("/files", content=body, headers={"content-type": content_type})
+        assert response.status_code == 200
+        assert response.json() == {"name": "a.txt", "size": 11, "note": "n", "raw": "raw bytes", "tags": ["x", "y"]}
+        content_type, body = multipart(("files", b"1", "one", None), ("files", b"2", "two", None))
+        many = client.post("/many", content=body, headers={"content-type": content_type})
+        assert many.json() == {"names": ["one", "two"], "closed_in_handler": [False, False]}
+        missing = client.post("/files", content=b"note=x", headers={"content-type": "application/x-www-form-urlencoded"})
+        assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "file"]
+
+
+def test_a_malformed_multipart_body_is_a_400() -> None:
+    with TestClient(form_app()) as client:
+        response = client.post("/files", content=b"not multipart at all",
+                               headers={"content-type": "multipart/form-data; boundary=zz"})
+    assert response.status_code == 400 and response.json() == {"detail": "There was an error parsing the body"}
+
+
+def test_form_routes_in_openapi_validate() -> None:
+    from openapi_spec_validator import validate
+
+    document = form_app().openapi()
+    validate(document)
+    login = document["paths"]["/login"]["post"]["requestBody"]["content"]
+    assert list(login) == ["application/x-www-form-urlencoded"]
+    files = document["paths"]["/files"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    component = document["components"]["schemas"][files.rsplit("/", 1)[1]]
+    assert component["properties"]["file"]["format"] == "binary" and component["required"] == ["file"]

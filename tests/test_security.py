@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from openapi_spec_validator import validate
@@ -20,6 +20,8 @@ from zigmund_fast.security import (
     HTTPBasicCredentials,
     HTTPBearer,
     OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    OAuth2PasswordRequestFormStrict,
 )
 from zigmund_fast.testing import TestClient
 
@@ -216,3 +218,25 @@ def test_security_scheme_can_be_overridden_in_tests() -> None:
 def test_security_scopes_string_is_rejected() -> None:
     with pytest.raises(TypeError, match="list of scope names"):
         Security(current_user, scopes="items")  # type: ignore[arg-type]
+
+
+def test_oauth2_password_request_form_reads_the_token_request() -> None:
+    app = App()
+
+    @app.post("/token")
+    async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
+        return {"user": form.username, "scopes": form.scopes, "grant": form.grant_type}
+
+    @app.post("/strict")
+    async def strict(form: Annotated[OAuth2PasswordRequestFormStrict, Depends()]) -> dict[str, Any]:
+        return {"user": form.username}
+
+    urlencoded = {"content-type": "application/x-www-form-urlencoded"}
+    with TestClient(app) as client:
+        ok = client.post("/token", content=b"username=al&password=pw&scope=read+write", headers=urlencoded)
+        assert ok.status_code == 200 and ok.json() == {"user": "al", "scopes": ["read", "write"], "grant": None}
+        bad_grant = client.post("/token", content=b"username=al&password=pw&grant_type=implicit", headers=urlencoded)
+        assert bad_grant.status_code == 422 and bad_grant.json()["detail"][0]["loc"] == ["body", "grant_type"]
+        missing = client.post("/strict", content=b"username=al&password=pw", headers=urlencoded)
+        assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "grant_type"]
+    validate(app.openapi())

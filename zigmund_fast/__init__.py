@@ -13,7 +13,8 @@ from zigmund_fast.exceptions import HTTPException, RequestValidationError, Respo
 from zigmund_fast.fileresponse import FileResponse
 
 # Parameter markers
-from zigmund_fast.params import Body, Cookie, Depends, Header, Path, Query, Security, SecurityScopes
+from zigmund_fast.forms import FormData, UploadFile
+from zigmund_fast.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security, SecurityScopes
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from zigmund_fast.routers import APIRouter, Router

@@ -492,11 +492,14 @@ class App:
             finish = graph.guard_finish(finish, route_path)
             is_async = True
 
-        def collect(request: Request) -> dict[str, Any] | RequestValidationError:
+        def collect(request: Request) -> dict[str, Any] | RequestValidationError | HTTPException:
             kwargs: dict[str, Any] = {}
             errors: list[dict[str, Any]] = []
-            for name, extract in extractors:
-                kwargs[name] = extract(request, errors)
+            try:
+                for name, extract in extractors:
+                    kwargs[name] = extract(request, errors)
+            except HTTPException as exc:  # a body that can't be parsed at all (a malformed form)
+                return exc  # type: ignore[return-value]
             if errors:
                 return RequestValidationError(errors)
             return kwargs
@@ -508,8 +511,8 @@ class App:
                     coro = infallible_call(request)
                 elif extractors:
                     kwargs = collect(request)
-                    if type(kwargs) is RequestValidationError:
-                        return on_error(request, kwargs)
+                    if type(kwargs) is not dict:
+                        return on_error(request, kwargs)  # type: ignore[arg-type]
                     coro = endpoint(**kwargs)  # type: ignore[arg-type]
                 else:
                     coro = endpoint()
@@ -532,8 +535,8 @@ class App:
 
             def handle(request: Request) -> Any:  # type: ignore[misc]
                 kwargs = collect(request) if extractors else {}
-                if type(kwargs) is RequestValidationError:
-                    return on_error(request, kwargs)
+                if type(kwargs) is not dict:
+                    return on_error(request, kwargs)  # type: ignore[arg-type]
                 return self._run_in_threadpool(endpoint, kwargs, request, finish, on_error)  # type: ignore[arg-type]
 
         return handle

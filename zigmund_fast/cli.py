@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--timeout-keep-alive", type=float, default=5.0)
     serve.add_argument("--timeout-graceful-shutdown", type=float, default=None)
+    serve.add_argument("--timeout-request-head", type=float, default=10.0,
+                       help="seconds to receive a request's head (408 past it)")
+    serve.add_argument("--timeout-request-body", type=float, default=30.0,
+                       help="seconds a request body may stall between bytes (408 past it)")
+    serve.add_argument("--timeout-handler", type=float, default=None,
+                       help="seconds a handler may run before it is cancelled and 503 is sent (off by default)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--limit-concurrency", type=int, default=None,
                        help="open connections per worker before new ones get 503")
@@ -99,7 +105,8 @@ def _print_routes(app: Any) -> None:
 
 # serve options a spawned worker gets as they were given (the listener and the worker count are the supervisor's)
 _WORKER_OPTIONS = (
-    "timeout_keep_alive", "timeout_graceful_shutdown", "log_level", "limit_concurrency", "access_log_format",
+    "timeout_keep_alive", "timeout_graceful_shutdown", "timeout_request_head", "timeout_request_body",
+    "timeout_handler", "log_level", "limit_concurrency", "access_log_format",
     "forwarded_allow_ips", "ssl_certfile", "ssl_keyfile", "root_path",
     "ws_max_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout",
 )
@@ -146,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 app=app, host=args.host, port=args.port, workers=args.workers,
                 timeout_keep_alive=args.timeout_keep_alive,
                 timeout_graceful_shutdown=args.timeout_graceful_shutdown, log_level=args.log_level,
+                timeout_request_head=args.timeout_request_head, timeout_request_body=args.timeout_request_body,
+                timeout_handler=args.timeout_handler,
                 uds=args.uds, limit_concurrency=args.limit_concurrency, proxy_headers=args.proxy_headers,
                 forwarded_allow_ips=args.forwarded_allow_ips, ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile, fd=args.fd, root_path=args.root_path, reload=args.reload,

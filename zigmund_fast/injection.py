@@ -21,6 +21,8 @@ import msgspec
 
 from zigmund_fast import params as markers
 from zigmund_fast.background import BackgroundTasks
+from zigmund_fast.exceptions import HTTPException
+from zigmund_fast.forms import FormData, FormError, UploadFile, parse_form
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, raw_response
 from zigmund_fast.websockets import WebSocket
@@ -214,6 +216,8 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str], *, embed_bod
             location = "path"
         elif marker is not None:
             location = marker.location
+        elif _is_upload(base):
+            location = "form"
         elif _is_body_type(base):
             location = "body"
         else:
@@ -221,6 +225,9 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str], *, embed_bod
 
         if location == "body":
             body_params.append((param.name, annotation, marker, default))
+            continue
+        if location == "form":
+            specs.append(_form_param(name, param.name, base, optional, marker, default, extractors))
             continue
 
         many = typing.get_origin(base) is list and location in ("query", "header")
@@ -399,6 +406,107 @@ def _invalid(exc: _Invalid, loc: list[Any], raw: str) -> dict[str, Any]:
     if exc.ctx is not None:
         error["ctx"] = exc.ctx
     return error
+
+
+def _is_upload(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is list and typing.get_args(annotation):
+        annotation = typing.get_args(annotation)[0]
+    return isinstance(annotation, type) and issubclass(annotation, UploadFile)
+
+
+def _form_param(handler: str, pname: str, base: Any, optional: bool, marker: Any, default: Any,
+                extractors: list[tuple[str, Extractor]]) -> ParamSpec:
+    """A ``Form``/``File``/``UploadFile`` parameter: its spec, and its extractor appended to ``extractors``."""
+    many = typing.get_origin(base) is list
+    item = typing.get_args(base)[0] if many and typing.get_args(base) else (str if many else base)
+    is_file = _is_upload(item) or isinstance(marker, markers.File)
+    if is_file:
+        if not (_is_upload(item) or item is bytes):
+            raise TypeError(f"handler {handler}: File parameter {pname!r} must be UploadFile or bytes, got {item!r}")
+        converter: Callable[[Any], Any] | None = None
+    else:
+        converter = SCALAR_CONVERTERS.get(item)
+        if converter is None:
+            raise TypeError(f"handler {handler}: Form parameter {pname!r} has type {item!r}; use str, int, float, "
+                            "bool or uuid.UUID, or a list of one of them")
+        constraints = marker.constraints if marker is not None else {}
+        if constraints:
+            converter = _constrained(converter, constraints, handler, pname)
+    alias = (marker.alias if marker is not None else None) or pname
+    required = default is _UNSET and not optional
+    if default is _UNSET:
+        default = None
+    extractors.append((pname, _form_extractor(alias, converter, is_file, item is bytes, many, required, default)))
+    return ParamSpec(
+        name=pname, alias=alias, location="form", annotation=base, required=required,
+        default=None if required else default, description=marker.description if marker else None,
+        deprecated=marker.deprecated if marker else False,
+        include_in_schema=marker.include_in_schema if marker else True,
+        constraints=tuple(marker.constraints.items()) if marker is not None else (),
+    )
+
+
+def request_form(request: Request) -> FormData:
+    """The request's form body, parsed once; a malformed body is ``HTTPException(400)`` as in FastAPI."""
+    state = request.state
+    form = state.get("_form")
+    if form is None:
+        try:
+            form = parse_form(request.headers.get("content-type"), request._body)
+        except FormError as exc:
+            raise HTTPException(400, "There was an error parsing the body") from exc
+        state["_form"] = form
+        if request.background is None:
+            request.background = _new(BackgroundTasks)
+            request.background._items = []
+            request.background._when_done = None
+        # Uploaded files are closed once the request (and its tasks) are done with them.
+        request.background.call_when_done(form.close)
+    return form  # type: ignore[no-any-return]
+
+
+def _form_extractor(alias: str, converter: Callable[[Any], Any] | None, is_file: bool, as_bytes: bool, many: bool,
+                    required: bool, default: Any) -> Extractor:
+    loc = ["body", alias]
+
+    def convert(value: Any, errors: Errors) -> Any:
+        if is_file:
+            if not isinstance(value, UploadFile):
+                errors.append({"type": "value_error", "loc": list(loc),
+                               "msg": "Value error, Expected UploadFile, received: " + type(value).__name__,
+                               "input": value})
+                return None
+            if as_bytes:
+                value.file.seek(0)
+                return value.file.read()
+            return value
+        if isinstance(value, UploadFile):
+            errors.append({"type": "string_type", "loc": list(loc), "msg": "Input should be a valid string",
+                           "input": value.filename})
+            return None
+        try:
+            return converter(value)  # type: ignore[misc]
+        except _Invalid as exc:
+            errors.append(_invalid(exc, list(loc), value))
+            return None
+
+    def extract(request: Request, errors: Errors) -> Any:
+        form = request_form(request)
+        if many:
+            values = form.getlist(alias)
+            if not values:
+                if required:
+                    errors.append(_missing(list(loc)))
+                return default
+            return [convert(value, errors) for value in values]
+        value = form.get(alias)
+        if value is None or (value == "" and not is_file and converter is not _to_str):
+            if required:
+                errors.append(_missing(list(loc)))
+            return default
+        return convert(value, errors)
+
+    return extract
 
 
 def _scalar_extractor(

@@ -88,6 +88,19 @@ class Body(Param):
         self.embed = embed
 
 
+class Form(Param):
+    """A field of a form body (``application/x-www-form-urlencoded`` or ``multipart/form-data``)."""
+
+    location = "form"
+    __slots__ = ()
+
+
+class File(Form):
+    """An uploaded file of a ``multipart/form-data`` body (``UploadFile``, or ``bytes`` for its contents)."""
+
+    __slots__ = ()
+
+
 class Depends:
     """A parameter whose value is the result of calling ``dependency`` (resolved once per request).
 

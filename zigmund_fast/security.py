@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from zigmund_fast.exceptions import HTTPException
 from zigmund_fast.injection import _cookies
-from zigmund_fast.params import SecurityScopes
+from zigmund_fast.params import Form, SecurityScopes
 from zigmund_fast.requests import Request
 
 _NOT_AUTHENTICATED = "Not authenticated"
@@ -261,6 +261,52 @@ __all__ = [
     "HTTPBearer",
     "OAuth2",
     "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
     "SecurityBase",
     "SecurityScopes",
 ]
+
+
+class OAuth2PasswordRequestForm:
+    """The OAuth2 "password" grant's form (RFC 6749 section 4.3.2), as a dependency class.
+
+    ``Depends()`` on a parameter of this type reads ``username``, ``password``,
+    ``scope`` (space-separated, also given as the list ``scopes``), and the
+    optional ``grant_type`` (must be "password" when given), ``client_id`` and
+    ``client_secret`` from a form body.
+    """
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        self.grant_type = grant_type
+        self.username = username
+        self.password = password
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+
+class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
+    """``OAuth2PasswordRequestForm`` with ``grant_type=password`` required, as the RFC says."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str, Form(pattern="^password$")],
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        super().__init__(grant_type=grant_type, username=username, password=password, scope=scope,
+                         client_id=client_id, client_secret=client_secret)

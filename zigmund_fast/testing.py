@@ -14,7 +14,7 @@ import json as jsonlib
 import os
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
 
 import httptools
@@ -455,7 +455,7 @@ class WebSocketTestSession:
                 await asyncio.sleep(0.001)
         await self._client.runner.wait_idle()
 
-    def __enter__(self) -> WebSocketTestSession:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

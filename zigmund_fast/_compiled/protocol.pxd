@@ -57,6 +57,7 @@ cdef class HTTPProtocolCore:
     cdef object linger_handle
     cdef object stream_task    # the Task writing the current streamed response, or None
     cdef object drain_waiter   # a Future the stream task awaits while writing is paused
+    cdef object upgrade_pending  # a PendingUpgrade (WebSocket) not yet accepted or refused, or None
     cdef public double last_activity
     cdef public double message_started
 
@@ -78,6 +79,7 @@ cdef class HTTPProtocolCore:
     cdef bint keep_alive
 
     cdef _process_pipeline(self)
+    cdef _upgrade(self, object pending)
     cdef _write_response(self, object request, object response)
     cdef _flush(self)
     cdef object _drained(self)

@@ -26,6 +26,7 @@ from zigmund_fast.streaming import StreamingResponse
 
 cdef dict MEDIA_TYPE_LINES = _MEDIA_TYPE_HEADERS
 cdef object ResponseType = Response
+cdef object RequestType = Request
 cdef object StreamingResponseType = StreamingResponse
 
 logger = logging.getLogger("zigmund_fast.server")
@@ -262,6 +263,17 @@ class _LimitExceeded(Exception):
     """Raised inside a parser callback to stop parsing; the status is kept on the protocol."""
 
 
+class PendingUpgrade:
+    """Stands in the pipeline for a WebSocket upgrade request; keeps the bytes that came after its head."""
+
+    __slots__ = ("request", "early", "keep_alive")
+
+    def __init__(self, request, bytes early):
+        self.request = request
+        self.early = bytearray(early)
+        self.keep_alive = False  # set by eof_received like a request's; an upgraded connection never is
+
+
 class ParseFailure:
     """Stands in the pipeline where the request that could not be parsed would be."""
 
@@ -396,6 +408,11 @@ cdef class HTTPProtocolCore:
         """Called by the loop with bytes from the socket."""
         self.last_activity = monotonic()
         if self.parser_done:
+            if self.upgrade_pending is not None:
+                # NOTE: frames sent before the handshake completed belong to the WebSocket, if it is accepted.
+                (<object>self.upgrade_pending).early += data
+                if len((<object>self.upgrade_pending).early) > HIGH_WATER_LIMIT:
+                    self._pause_reading()
             return  # lingering after an error, or after an upgrade we did not take
         self.began_in_chunk = False
         self.completed_in_chunk = 0
@@ -419,11 +436,15 @@ cdef class HTTPProtocolCore:
         except _LimitExceeded:
             self.parser_done = True
             self.pipeline.append(ParseFailure(431, "Request Header Fields Too Large"))
-        except HttpParserUpgrade:
-            # NOTE: protocol upgrades are not offered; answer the request and close.
+        except HttpParserUpgrade as exc:
             self.parser_done = True
             if self.pipeline:
-                self.pipeline[-1].keep_alive = False
+                request = self.pipeline[-1]
+                if self.state.websocket_wanted(request):
+                    self.upgrade_pending = self.pipeline[-1] = PendingUpgrade(request, data[exc.args[0]:])
+                else:
+                    # NOTE: other upgrades (h2c) are not offered; answer the request and close.
+                    request.keep_alive = False
         except HttpParserCallbackError as exc:
             self.parser_done = True
             status = self.error_status or 400
@@ -564,8 +585,11 @@ cdef class HTTPProtocolCore:
             if self.conn_state == CONN_CLOSED:
                 return
             request = self.pipeline.popleft()
-            if type(request) is ParseFailure:
-                self._fail((<object>request).status, (<object>request).message)
+            if type(request) is not RequestType:
+                if type(request) is ParseFailure:
+                    self._fail((<object>request).status, (<object>request).message)
+                else:
+                    self._upgrade(request)
                 return
             self.current = request
             try:
@@ -633,6 +657,36 @@ cdef class HTTPProtocolCore:
         self._write_response(request, response)
         self._process_pipeline()
         self._flush()
+
+    cdef _upgrade(self, object pending):
+        """A WebSocket upgrade is next: the responses before it are out; the WebSocket side refuses it (a
+        Response now or later) or, when its handler accepts, takes the transport over (``hand_over``)."""
+        request = pending.request
+        self.current = request
+        self._flush()
+        try:
+            result = self.state.upgrade_websocket(self, request)
+        except BaseException:  # a bug guard, as for app_call
+            logger.exception("unhandled error opening a WebSocket on %s", request.path)
+            request.keep_alive = False
+            result = server_error()
+        if isinstance(result, FutureType):
+            result.add_done_callback(self._on_response_ready)
+            return
+        self._write_response(request, result)
+
+    def hand_over(self):
+        """Called when a WebSocket handler accepts: this protocol lets go of the connection.
+
+        Returns (transport, the bytes received after the upgrade head, writing_paused, reading_paused).
+        """
+        pending = self.upgrade_pending
+        self.upgrade_pending = None
+        self.current = None
+        self.conn_state = CONN_CLOSED
+        self.state.connections.discard(self)
+        early = bytes(pending.early) if pending is not None else b""
+        return self.transport, early, self.writing_paused, self.reading_paused
 
     cdef _write_response(self, object request, object response):
         keep_alive = request.keep_alive and not self.close_after_write and self.conn_state == CONN_OPEN

@@ -8,6 +8,7 @@ component names instead of overwriting each other.
 from __future__ import annotations
 
 import re
+import typing
 import uuid
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
@@ -58,8 +59,9 @@ def build_openapi(
     types = _TypeSchemas()
     needs_validation = False
     for plan in plans:
-        for param in (*plan.parameters, *plan.body):
-            types.add(param.annotation)
+        for param in (*plan.parameters, *plan.body, *plan.form):
+            if not _is_file_annotation(param.annotation):
+                types.add(param.annotation)
         response_model = _route_option(plan.route, "response_model")
         if response_model is not None:
             types.add(response_model)
@@ -115,7 +117,7 @@ def _security_schemes(plans: Iterable[_RoutePlan]) -> dict[str, Any]:
 class _RoutePlan:
     """What one route contributes, worked out before any schema is generated."""
 
-    __slots__ = ("route", "path", "methods", "parameters", "body", "undeclared_path_params")
+    __slots__ = ("route", "path", "methods", "parameters", "body", "form", "undeclared_path_params")
 
     def __init__(self, route: Any) -> None:
         self.route = route
@@ -124,12 +126,15 @@ class _RoutePlan:
         self.methods = [m.upper() for m in route.methods if m.upper() in _OPERATION_METHODS]
         self.parameters: list[Any] = []
         self.body: list[Any] = []
+        self.form: list[Any] = []
         seen: set[tuple[str, str]] = set()
         for param in route.params:
             if not getattr(param, "include_in_schema", True):
                 continue
             if param.location == "body":
                 self.body.append(param)
+            elif param.location == "form":
+                self.form.append(param)
             elif param.location in _PARAMETER_LOCATIONS:
                 key = (param.location, param.alias)
                 if key not in seen:  # OpenAPI wants (in, name) unique per operation
@@ -142,7 +147,7 @@ class _RoutePlan:
 
     @property
     def has_input(self) -> bool:
-        return bool(self.parameters or self.body or self.undeclared_path_params)
+        return bool(self.parameters or self.body or self.form or self.undeclared_path_params)
 
     def operation_id(self, method: str) -> str:
         given = getattr(self.route, "operation_id", None)
@@ -198,6 +203,8 @@ def _operation(
         operation["parameters"] = parameters
     if plan.body:
         operation["requestBody"] = _request_body(plan.body, operation_id, types, components)
+    elif plan.form:
+        operation["requestBody"] = _form_body(plan.form, operation_id, types, components)
 
     status_code = int(getattr(route, "status_code", None) or 200)
     success: dict[str, Any] = {"description": "Successful Response"}
@@ -267,6 +274,47 @@ def _request_body(
     if required:
         request_body["required"] = True
     return request_body
+
+
+def _form_body(
+    fields: Sequence[Any], operation_id: str, types: _TypeSchemas, components: dict[str, Any]
+) -> dict[str, Any]:
+    """Form fields as one object schema, sent urlencoded, or as multipart when a file is among them."""
+    name = _free_name(_NOT_COMPONENT_CHARS.sub("_", f"Body_{operation_id}"), components)
+    properties = {}
+    has_file = False
+    for param in fields:
+        if _is_file_annotation(param.annotation):
+            has_file = True
+            binary = {"type": "string", "format": "binary"}
+            many = typing.get_origin(param.annotation) is list
+            schema = {"type": "array", "items": binary} if many else dict(binary)
+            schema["title"] = _title(param.alias)
+            if getattr(param, "description", None):
+                schema["description"] = param.description
+        else:
+            schema = _field_schema(param, types)
+            for key, bound in getattr(param, "constraints", ()):
+                schema[_CONSTRAINT_KEYWORDS[key]] = bound
+        properties[param.alias] = schema
+    component: dict[str, Any] = {"title": name, "type": "object", "properties": properties}
+    required = [param.alias for param in fields if param.required]
+    if required:
+        component["required"] = required
+    components[name] = component
+    media_type = "multipart/form-data" if has_file else "application/x-www-form-urlencoded"
+    body: dict[str, Any] = {"content": {media_type: {"schema": {"$ref": f"{REF_PREFIX}{name}"}}}}
+    if required:
+        body["required"] = True
+    return body
+
+
+def _is_file_annotation(annotation: Any) -> bool:
+    from zigmund_fast.forms import UploadFile
+
+    if typing.get_origin(annotation) is list and typing.get_args(annotation):
+        annotation = typing.get_args(annotation)[0]
+    return annotation is bytes or (isinstance(annotation, type) and issubclass(annotation, UploadFile))
 
 
 def _field_schema(param: Any, types: _TypeSchemas) -> dict[str, Any]:
