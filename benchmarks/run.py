@@ -122,6 +122,15 @@ def _zigmund_sink_cmd(a: argparse.Namespace, port: int) -> list[str]:
             "--port", str(port), *shlex.split(a.zigmund_args)]
 
 
+def _zigmund_baseline_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    # NOTE: an older checkout of zigmund_fast (built in place) put first on sys.path, serving the
+    # same benchmark app: "before and after" in one run. `-m` would put the cwd first instead.
+    code = (f"import sys; sys.path.insert(0, {str(a.zigmund_baseline)!r}); "
+            "from zigmund_fast.cli import main; sys.exit(main())")
+    return [a.zigmund_python, "-c", code, "serve", "benchmarks.servers.zigmund_app:app", "--port", str(port),
+            *shlex.split(a.zigmund_args)]
+
+
 # Peers: one process, one worker, access logs off, the server's fastest documented settings
 # (benchmarks/README.md says which and why).
 
@@ -162,6 +171,9 @@ SERVERS: dict[str, Server] = {
                       "import uvicorn, uvloop, httptools, benchmarks.servers.fastapi_app", _fastapi_cmd),
     "zigmund": Server("zigmund", ("hello", "items", "post", "pipeline", "body"),
                       "import zigmund_fast.cli, benchmarks.servers.zigmund_app", _zigmund_cmd),
+    # --zigmund-baseline DIR: the same app on an older checkout, for before/after ratios.
+    "zigmund-baseline": Server("zigmund-baseline", ("hello", "items", "post"),
+                               "import zigmund_fast.cli, benchmarks.servers.zigmund_app", _zigmund_baseline_cmd),
     # The POST route with the JSON-lines sink on: issue 3's "sink costs" ratio.
     "zigmund-sink": Server("zigmund-sink", ("post",),
                            "import zigmund_fast.cli, benchmarks.servers.zigmund_sink_app", _zigmund_sink_cmd),
@@ -187,7 +199,7 @@ SERVERS: dict[str, Server] = {
 
 # Which interpreter runs each server (and its import check): --peer-python unless listed here.
 PYTHON_OF: dict[str, str] = {"raw": "peer_python", "fastapi": "peer_python", "zigmund": "zigmund_python",
-                             "zigmund-sink": "zigmund_python"}
+                             "zigmund-sink": "zigmund_python", "zigmund-baseline": "zigmund_python"}
 PEER_PACKAGES = ("fastapi starlette uvicorn uvloop httptools pydantic granian blacksheep sanic socketify "
                  "litestar msgspec")
 
@@ -707,6 +719,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--zigmund-args", default="--log-level warning",
                    help="extra arguments for 'zigmund serve', given as --zigmund-args='...' "
                    "(default: '--log-level warning')")
+    p.add_argument("--zigmund-baseline", type=Path, default=None,
+                   help="a zigmund_fast checkout built in place (setup.py build_ext --inplace) served as "
+                   "'zigmund-baseline', for before/after comparisons")
     p.add_argument("--start-timeout", type=float, default=20.0, help="seconds to wait for a server's port")
     p.add_argument("--server-args", action="append", default=[], metavar="NAME=ARGS",
                    help="extra command-line arguments for one server, e.g. "
@@ -718,7 +733,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     if args.servers == ["all"]:
-        args.servers = list(SERVERS)
+        args.servers = [s for s in SERVERS if s != "zigmund-baseline" or args.zigmund_baseline is not None]
     if args.routes == ["all"]:
         args.routes = list(ROUTES)
     extra: dict[str, str] = {}
@@ -728,6 +743,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             p.error(f"--server-args wants NAME=ARGS with NAME one of {', '.join(SERVERS)}, got {item!r}")
         extra[name] = value
     args.server_args = extra
+    if "zigmund-baseline" in args.servers and args.zigmund_baseline is None:
+        p.error("the zigmund-baseline server needs --zigmund-baseline DIR")
     for s in args.servers:
         if s not in SERVERS:
             p.error(f"unknown server {s!r} (choose from {', '.join(SERVERS)})")

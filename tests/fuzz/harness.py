@@ -354,7 +354,7 @@ async def _until_readable(transport: FuzzTransport) -> bool:
     return not transport.closed
 
 
-PROTOCOL_ERRORS = {400, 408, 413, 414, 417, 431}
+PROTOCOL_ERRORS = {400, 408, 413, 414, 417, 431, 501}  # 501: a transfer coding other than chunked
 
 
 def check_outcome(outcome: Outcome, stream: RequestStream | None, delivery: Delivery) -> None:
