@@ -63,7 +63,7 @@ class App:
             callable ``(TaskInfo, exc) -> "continue" | "stop"``. Routes may override it.
         shutdown_timeout: seconds a graceful shutdown may spend finishing
             requests and queued background tasks.
-        openapi_url, docs_url: where the OpenAPI JSON and the Swagger UI are
+        openapi_url, docs_url, redoc_url: where the OpenAPI JSON, Swagger UI and ReDoc are
             served; ``None`` disables either.
         threadpool_size: threads for plain ``def`` handlers.
         max_pending_tasks: queued background tasks (per worker) past which the
@@ -99,6 +99,7 @@ class App:
         shutdown_timeout: float = 30.0,
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
         threadpool_size: int = 40,
         max_pending_tasks: int = 100_000,
         request_ids: bool | None = None,
@@ -122,6 +123,7 @@ class App:
         self.shutdown_timeout = shutdown_timeout
         self.openapi_url = openapi_url
         self.docs_url = docs_url
+        self.redoc_url = redoc_url
         self.threadpool_size = threadpool_size
         self.max_pending_tasks = max_pending_tasks
         self.eager_handlers = eager_handlers
@@ -581,7 +583,13 @@ class App:
             if self.observer.enabled:
                 route = request.route.path if request.route is not None else None
                 self.observer.emit("tasks.discarded", request.request_id, route=route, count=len(names), tasks=names)
-        request.background = None
+        background = request.background
+        if background is not None and background._when_done:
+            # NOTE: the tasks are dropped, but cleanups (yield dependencies, uploaded
+            # files) registered with call_when_done still run, in an emptied batch.
+            background._items = []
+        else:
+            request.background = None
         for cls in type(exc).__mro__:
             handler = self.exception_handlers.get(cls)  # type: ignore[arg-type]
             if handler is not None:
@@ -618,44 +626,9 @@ class App:
         return document
 
     def _add_docs_routes(self) -> None:
-        openapi_url, docs_url = self.openapi_url, self.docs_url
-        if openapi_url is None:
-            return
+        from zigmund_fast.openapi.routes import add_docs_routes
 
-        async def openapi_json() -> Response:
-            if self._openapi_cache is None:
-                self._openapi_cache = _json_encode(self.openapi())
-            return Response(self._openapi_cache, 200, None, "application/json")
-
-        self.add_route(openapi_url, openapi_json, include_in_schema=False)
-        if docs_url is None:
-            return
-        assets_url = docs_url.rstrip("/") + "/assets"
-
-        async def swagger_ui() -> Response:
-            from zigmund_fast.openapi import swagger_ui_html
-
-            root = self.root_path
-            return Response.html(swagger_ui_html(openapi_url=root + openapi_url, title=f"{self.title} - Swagger UI",
-                                                 assets_url=root + assets_url))
-
-        self.add_route(docs_url, swagger_ui, include_in_schema=False)
-        from zigmund_fast.openapi import DOCS_ASSETS, read_docs_asset
-
-        # NOTE: one static route per asset, so docs never cost a regex match on other paths.
-        def asset_handler(name: str) -> Callable[[], Any]:
-            async def docs_asset() -> Response:
-                asset = read_docs_asset(name)
-                if asset is None:  # swagger-ui-py missing from this install
-                    raise HTTPException(404)
-                body, media_type = asset
-                return Response(body, 200, {"cache-control": "public, max-age=86400"}, media_type)
-
-            return docs_asset
-
-        for asset_name in DOCS_ASSETS:
-            self.add_route(f"{assets_url}/{asset_name}", asset_handler(asset_name), include_in_schema=False,
-                           name=f"docs_asset_{asset_name}")
+        add_docs_routes(self)
 
     # Serving
 

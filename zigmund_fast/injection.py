@@ -23,6 +23,8 @@ from zigmund_fast import params as markers
 from zigmund_fast.background import BackgroundTasks
 from zigmund_fast.exceptions import HTTPException
 from zigmund_fast.forms import FormData, FormError, UploadFile, parse_form
+from zigmund_fast.pydantic_compat import is_pydantic_model
+from zigmund_fast.pydantic_compat import validate as validate_pydantic
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, raw_response
 from zigmund_fast.websockets import WebSocket
@@ -154,7 +156,7 @@ def _is_body_type(annotation: Any) -> bool:
         return True
     if isinstance(annotation, type):
         return issubclass(annotation, msgspec.Struct) or dataclasses.is_dataclass(annotation) or (
-            typing.is_typeddict(annotation)
+            typing.is_typeddict(annotation) or is_pydantic_model(annotation)
         )
     return False
 
@@ -637,7 +639,10 @@ def _body_extractors(
     result: list[tuple[str, Extractor]] = []
     if not embed:
         pname, annotation, marker, default = body_params[0]
-        decoder = msgspec.json.Decoder(annotation)
+        pydantic_model = _unwrap_optional(annotation)[0]
+        if not is_pydantic_model(pydantic_model):
+            pydantic_model = None
+        decoder = msgspec.json.Decoder(Any if pydantic_model is not None else annotation)
         required = default is _UNSET
 
         def extract_whole(request: Request, errors: Errors) -> Any:
@@ -647,7 +652,13 @@ def _body_extractors(
                     errors.append(_missing(["body"]))
                 return None if required else default
             try:
-                return decoder.decode(raw)
+                value = decoder.decode(raw)
+                if pydantic_model is None:
+                    return value
+                model, invalid = validate_pydantic(pydantic_model, value)
+                if invalid:
+                    errors.extend(invalid)
+                return model
             except msgspec.ValidationError as exc:
                 errors.append(_body_error(exc, raw))
             except msgspec.DecodeError as exc:
@@ -664,6 +675,9 @@ def _body_extractors(
     def make(pname: str, annotation: Any, default: Any) -> Extractor:
         alias = aliases[pname]
         required = default is _UNSET
+        pydantic_model = _unwrap_optional(annotation)[0]
+        if not is_pydantic_model(pydantic_model):
+            pydantic_model = None
 
         def extract_field(request: Request, errors: Errors) -> Any:
             if request.state is None:
@@ -685,6 +699,12 @@ def _body_extractors(
                     errors.append(_missing(["body", alias]))
                 return None if required else default
             try:
+                if pydantic_model is not None:
+                    model, invalid = validate_pydantic(pydantic_model, parsed[alias])
+                    for error in invalid or ():
+                        error["loc"] = ["body", alias, *error["loc"][1:]]
+                        errors.append(error)
+                    return model
                 return msgspec.convert(parsed[alias], annotation)
             except msgspec.ValidationError as exc:
                 error = _body_error(exc, parsed[alias])

@@ -113,3 +113,47 @@ def test_docs_render_in_a_real_browser(serve: Any) -> None:
     assert "Queue a background notification task" in dom
     assert "/tutorial/background-tasks/notifications" in dom
     assert "Browser Check" in dom
+
+
+def test_redoc_page_and_its_bundle_come_from_the_install() -> None:
+    from zigmund_fast.openapi import read_redoc_asset
+
+    with TestClient(App(title="R")) as client:
+        page = client.get("/redoc")
+        assert page.status_code == 200 and "Redoc.init(\"/openapi.json\"" in page.text
+        assert not re.search(r"https?://", page.text), "the ReDoc page must not load anything from the internet"
+        bundle = client.get("/redoc/assets/redoc.standalone.js")
+        assert bundle.status_code == 200 and bundle.headers["content-type"].startswith("text/javascript")
+        assert bundle.content == read_redoc_asset() and b"Redoc" in bundle.content
+    with TestClient(App(redoc_url=None)) as client:
+        assert client.get("/redoc").status_code == 404
+
+
+def test_redoc_page_without_the_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zigmund_fast.openapi import docs
+
+    monkeypatch.setattr(docs, "_REDOC_PACKAGE", "no_such_package_here")
+    monkeypatch.setattr(docs, "_cache", {})
+    with TestClient(App()) as client:
+        page = client.get("/redoc")
+        assert page.status_code == 200 and "zigmund-fast[redoc]" in page.text and 'href="/docs"' in page.text
+        assert client.get("/redoc/assets/redoc.standalone.js").status_code == 404
+
+
+@pytest.mark.skipif(_chromium() is None and not os.environ.get("CI"), reason="chromium is not installed")
+def test_redoc_renders_in_a_real_browser(serve: Any) -> None:
+    browser = _chromium()
+    assert browser is not None, "CI must have chromium (.ci/run installs it)"
+    app = App(title="ReDoc Check")
+    app.post("/orders", lambda: {"ok": True}, summary="Place an order with ReDoc watching", tags=["shop"])
+    server = serve(app)
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+             "--virtual-time-budget=8000", "--dump-dom", f"http://127.0.0.1:{server.port}/redoc"],
+            capture_output=True, timeout=90, text=True,
+        )
+    dom = result.stdout
+    assert "Place an order with ReDoc watching" in dom, f"ReDoc did not render; stderr: {result.stderr[-2000:]}"
+    assert "ReDoc Check" in dom

@@ -7,6 +7,7 @@ the client; here the same bytes are built by hand and sent as ``content=``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 FormFields = Mapping[str, str | Sequence[str]]
@@ -66,3 +67,23 @@ def int_parsing(raw: object, *loc: str | int) -> dict[str, object]:
 def float_parsing(raw: object, *loc: str | int) -> dict[str, object]:
     return {"type": "float_parsing", "loc": list(loc),
             "msg": "Input should be a valid number, unable to parse string as a number", "input": raw}
+
+
+def assert_422(response: Any, fastapi_detail: list[dict[str, Any]], *, same_wording: bool = True) -> None:
+    """``response`` is FastAPI's 422 for the same request: ``fastapi_detail`` is FastAPI's real ``detail``.
+
+    ``type``, ``loc`` and ``input`` must match entry by entry. With
+    ``same_wording=False`` (errors from a msgspec-validated body model) the
+    ``msg`` and ``ctx`` texts may be msgspec's instead of pydantic's: those
+    differences are listed in tests/parity/README.md.
+    """
+    assert response.status_code == 422, response.content
+    detail = response.json()["detail"]
+    if same_wording:
+        assert detail == fastapi_detail
+        return
+    assert [(e["type"], e["loc"], e["input"]) for e in detail] == [
+        (e["type"], e["loc"], e["input"]) for e in fastapi_detail
+    ]
+    for error in detail:
+        assert isinstance(error["msg"], str) and error["msg"]

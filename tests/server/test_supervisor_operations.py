@@ -226,3 +226,21 @@ def test_reload_falls_back_to_polling_without_watchfiles(tmp_path: Path) -> None
     finally:
         stop.set()
         watcher.join(5)
+
+
+def test_a_startup_failure_in_the_workers_stops_the_supervisor_with_exit_3(tmp_path: Path) -> None:
+    (tmp_path / "brokenapp.py").write_text(
+        "import contextlib\nimport zigmund_fast as zigmund\n\n"
+        "@contextlib.asynccontextmanager\nasync def lifespan(app):\n"
+        "    raise ConnectionError('database unreachable')\n    yield\n\n"
+        "app = zigmund.App(lifespan=lifespan)\n"
+    )
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, environment.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "zigmund_fast", "serve", "brokenapp:app", "--port", "0", "--workers", "2"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "database unreachable" in proc.stderr and "failed to start the application" in proc.stderr
+    assert "restarting" not in proc.stderr

@@ -16,6 +16,9 @@ from typing import Annotated, Any
 
 import msgspec
 
+from zigmund_fast.pydantic_compat import is_pydantic_model
+from zigmund_fast.pydantic_compat import json_schema as pydantic_schema
+
 OPENAPI_VERSION = "3.1.0"
 REF_PREFIX = "#/components/schemas/"
 
@@ -438,6 +441,8 @@ class _TypeSchemas:
     def __init__(self) -> None:
         self._types: list[Any] = []
         self._schemas: list[dict[str, Any]] = []
+        self._pydantic: dict[type, dict[str, Any]] = {}
+        self._pydantic_components: dict[str, Any] = {}
 
     def _index(self, annotation: Any) -> int | None:
         for index, known in enumerate(self._types):
@@ -454,6 +459,13 @@ class _TypeSchemas:
     def add(self, annotation: Any) -> None:
         if _is_scalar(annotation) or self._index(annotation) is not None:
             return
+        model = _unwrap_optional_model(annotation)
+        if is_pydantic_model(model):
+            if model not in self._pydantic:
+                reference, components = pydantic_schema(model, REF_PREFIX)
+                self._pydantic[model] = reference
+                self._pydantic_components.update(components)
+            return
         try:
             msgspec.json.schema(annotation)
         except (TypeError, ValueError):  # not a type msgspec can describe: documented as "any value"
@@ -463,19 +475,29 @@ class _TypeSchemas:
     def resolve(self) -> dict[str, Any]:
         """Generate the schemas; returns the components they refer to."""
         if not self._types:
-            return {}
+            return dict(self._pydantic_components)
         schemas, components = msgspec.json.schema_components(self._types, ref_template=REF_PREFIX + "{name}")
         self._schemas = list(schemas)
-        return dict(components)
+        return {**self._pydantic_components, **components}
 
     def schema(self, annotation: Any) -> dict[str, Any]:
         """A fresh copy of ``annotation``'s schema (``{}`` for a type that has none)."""
         if _is_scalar(annotation):
             return dict(_SCALAR_SCHEMAS[annotation])
+        model = _unwrap_optional_model(annotation)
+        if model in self._pydantic:
+            return dict(self._pydantic[model])
         index = self._index(annotation)
         if index is None or index >= len(self._schemas):
             return {}
         return _copy(self._schemas[index])
+
+
+def _unwrap_optional_model(annotation: Any) -> Any:
+    args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if len(args) == 1 and type(None) in typing.get_args(annotation):
+        return args[0]
+    return annotation
 
 
 def _is_scalar(annotation: Any) -> bool:

@@ -42,6 +42,7 @@ from zigmund_fast.server.server import Server
 logger = logging.getLogger("zigmund_fast.supervisor")
 
 RESTART_BACKOFF_MAX = 10.0
+STARTUP_FAILED = 3  # a worker's exit code when the application's startup failed (as uvicorn's)
 READY_TIMEOUT = 60.0
 POLL_INTERVAL = 0.05
 
@@ -98,6 +99,7 @@ class Supervisor:
         self.replace_requested = False
         self.listener: socket.socket | None = None
         self._failures: dict[int, int] = {}
+        self.exit_code = 0
 
     # Workers
 
@@ -180,6 +182,12 @@ class Supervisor:
             if slot is None:
                 continue
             code = os.waitstatus_to_exitcode(status)
+            if code == STARTUP_FAILED and not self.stopping and pid not in self.retiring:
+                # The app's startup (lifespan) failed: restarting would fail the same way.
+                logger.error("worker %d (pid %d) failed to start the application; stopping", slot, pid)
+                self.exit_code = STARTUP_FAILED
+                self._on_stop_signal(signal.SIGTERM, None)
+                continue
             if self.stopping or pid in self.retiring:
                 self.retiring.discard(pid)
                 logger.info("worker %d (pid %d) exited with %d", slot, pid, code)
@@ -236,7 +244,7 @@ class Supervisor:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
         logger.info("supervisor: all workers stopped")
-        return 0
+        return self.exit_code
 
 
 def _kill(pid: int, sig: int) -> None:
