@@ -58,6 +58,10 @@ __all__ = [
     "Header",
     "Cookie",
     "Body",
+    "File",
+    "Form",
+    "FormData",
+    "UploadFile",
     # Dependencies (security schemes: zigmund_fast.security)
     "Depends",
     "Security",
