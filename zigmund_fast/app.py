@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -130,6 +131,8 @@ class App:
         self.request_ids = request_ids
         # Set by `zigmund serve --root-path` (or by hand): the prefix a proxy serves the app under.
         self.root_path = ""
+        # Set once a route declares max_body_size; only then does the protocol ask body_limit_for.
+        self.has_body_limits = False
         self.observer = Observer()
         self._observing = bool(request_ids)
         self.routes: list[Route] = []
@@ -183,6 +186,7 @@ class App:
         response_model_exclude_none: bool = False,
         response_class: type[Response] | None = None,
         responses: dict[int | str, Any] | None = None,
+        max_body_size: int | None = None,
     ) -> Route:
         """Register ``endpoint`` for ``methods`` on ``path``; its injection plan is built here, once.
 
@@ -191,7 +195,11 @@ class App:
         model's fields; ``response_class`` wraps values that are not already a
         ``Response`` (``HTMLResponse``, ``EventSourceResponse`` for a generator...).
         ``responses={404: {"model": Message, "description": ...}}`` adds OpenAPI responses.
+        ``max_body_size`` (bytes) replaces the server's body limit for this route: a
+        larger declared body gets 413 before it is read.
         """
+        if max_body_size is not None and (not isinstance(max_body_size, int) or max_body_size < 0):
+            raise ValueError(f"max_body_size of route {path!r} must be a number of bytes >= 0, got {max_body_size!r}")
         if background_errors is not None:
             check_strategy(background_errors)
         if not callable(endpoint):
@@ -217,13 +225,24 @@ class App:
                 "response_model_exclude_none": response_model_exclude_none,
                 "response_class": response_class, "status_code_given": status_code_given,
                 "responses": check_responses(responses, f"route {path!r}"),
+                "max_body_size": max_body_size,
             },
         )
+        if max_body_size is not None:
+            self.has_body_limits = True
         route.handle = self._build_handle(route)
         self._table.add(route)
         self.routes.append(route)
         self._openapi_cache = None
         return route
+
+    def body_limit_for(self, method: str, path: str) -> int | None:
+        """The ``max_body_size`` of the route ``method path`` would reach, if it has one (for the protocol)."""
+        table = self._static.get(path)
+        if table is None:
+            table, _ = self._table.lookup(path)
+        route = table.get(method) if table is not None else None
+        return route.options.get("max_body_size") if route is not None else None
 
     def _register(self, method: str, path: str, handler: Callable[..., Any] | None, options: Any) -> Any:
         """``app.<method>(path, handler, **options)`` registers; without a handler it returns a decorator."""
@@ -594,7 +613,16 @@ class App:
             handler = self.exception_handlers.get(cls)  # type: ignore[arg-type]
             if handler is not None:
                 try:
-                    return handler(request, exc)
+                    result = handler(request, exc)
+                    if inspect.iscoroutine(result):
+                        # An async handler: run it here; most finish without suspending.
+                        try:
+                            yielded = result.send(None)
+                        except StopIteration as stop:
+                            return stop.value  # type: ignore[no-any-return]
+                        return asyncio.get_running_loop().create_task(  # type: ignore[return-value]
+                            _finish_handler(result, yielded))
+                    return result
                 except Exception:
                     logger.exception("exception handler for %s failed", cls.__name__)
                     return Response(_SERVER_ERROR_BODY, 500, None, "application/json")
@@ -638,6 +666,20 @@ class App:
         from zigmund_fast.server.supervisor import run
 
         return run(Config(app=self, host=host, port=port, workers=workers, **config))
+
+
+async def _finish_handler(coro: Any, yielded: Any) -> Response:
+    """The rest of an async exception handler that suspended on its first step."""
+    try:
+        return await _resume(coro, yielded, None, lambda _request, value: value, _handler_failed)  # type: ignore[arg-type]
+    except Exception:
+        logger.exception("exception handler failed")
+        return Response(_SERVER_ERROR_BODY, 500, None, "application/json")
+
+
+def _handler_failed(request: Any, exc: BaseException) -> Response:
+    logger.error("exception handler failed", exc_info=exc)
+    return Response(_SERVER_ERROR_BODY, 500, None, "application/json")
 
 
 async def _run_in_task(

@@ -8,6 +8,7 @@ runs ``inspect.signature`` per request.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import inspect
 import re
@@ -131,6 +132,28 @@ SCALAR_CONVERTERS: dict[Any, Callable[[str], Any]] = {
 }
 
 
+def scalar_converter(annotation: Any) -> Callable[[str], Any] | None:
+    """The str -> value converter for a path/query/header/cookie/form type, or None if it has none."""
+    converter = SCALAR_CONVERTERS.get(annotation)
+    if converter is None and isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        converter = SCALAR_CONVERTERS[annotation] = _enum_converter(annotation)
+    return converter
+
+
+def _enum_converter(enum_type: type[enum.Enum]) -> Callable[[str], Any]:
+    by_value = {str(member.value): member for member in enum_type}
+    quoted = [repr(str(value)) for value in by_value]
+    expected = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+    def to_enum(raw: str) -> Any:
+        member = by_value.get(raw)
+        if member is None:
+            raise _Invalid("enum", f"Input should be {expected}", {"expected": expected})
+        return member
+
+    return to_enum
+
+
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
     """``int | None`` -> (int, True); anything else -> (annotation, False)."""
     origin = typing.get_origin(annotation)
@@ -232,9 +255,11 @@ def build_plan(endpoint: Callable[..., Any], path_params: set[str], *, embed_bod
             specs.append(_form_param(name, param.name, base, optional, marker, default, extractors))
             continue
 
+        if base is list and location in ("query", "header"):
+            base = list[str]  # a bare list: repeated values as strings, as in FastAPI
         many = typing.get_origin(base) is list and location in ("query", "header")
         item_type = typing.get_args(base)[0] if many and typing.get_args(base) else str
-        converter = SCALAR_CONVERTERS.get(item_type if many else base)
+        converter = scalar_converter(item_type if many else base)
         if converter is None:
             raise TypeError(
                 f"handler {name}: parameter {param.name!r} has type {base!r}, which can't be read from the "
@@ -427,7 +452,7 @@ def _form_param(handler: str, pname: str, base: Any, optional: bool, marker: Any
             raise TypeError(f"handler {handler}: File parameter {pname!r} must be UploadFile or bytes, got {item!r}")
         converter: Callable[[Any], Any] | None = None
     else:
-        converter = SCALAR_CONVERTERS.get(item)
+        converter = scalar_converter(item)
         if converter is None:
             raise TypeError(f"handler {handler}: Form parameter {pname!r} has type {item!r}; use str, int, float, "
                             "bool or uuid.UUID, or a list of one of them")

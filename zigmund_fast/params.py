@@ -15,16 +15,19 @@ _UNSET: Any = ...
 class Param:
     location = "query"
 
-    __slots__ = ("default", "alias", "description", "deprecated", "include_in_schema", "constraints")
+    __slots__ = ("default", "alias", "title", "description", "deprecated", "include_in_schema", "examples",
+                 "constraints")
 
     def __init__(
         self,
         default: Any = _UNSET,
         *,
         alias: str | None = None,
+        title: str | None = None,
         description: str | None = None,
         deprecated: bool = False,
         include_in_schema: bool = True,
+        examples: list[Any] | None = None,
         gt: float | None = None,
         ge: float | None = None,
         lt: float | None = None,
@@ -35,6 +38,8 @@ class Param:
     ) -> None:
         self.default = default
         self.alias = alias
+        self.title = title
+        self.examples = examples
         self.description = description
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema

@@ -418,3 +418,33 @@ def test_a_transfer_coding_other_than_chunked_gets_501(server: RunningServer, co
     with server.connect(timeout=5) as sock:
         sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + coding + b"\r\n\r\n0\r\n\r\n")
         assert_error_then_eof(sock, 501)
+
+
+def test_a_route_may_have_its_own_body_limit(serve: Serve) -> None:
+    app = make_app()
+
+    @app.post("/avatar", max_body_size=100)
+    async def avatar(req: Request) -> dict[str, int]:
+        return {"size": len(await req.body())}
+
+    @app.post("/upload/{name}", max_body_size=4096)
+    async def upload(name: str, req: Request) -> dict[str, int]:
+        return {"size": len(await req.body())}
+
+    server = serve(app, limit_request_body=BODY_LIMIT)
+    with server.connect(timeout=5) as sock:
+        sock.sendall(b"POST /avatar HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" + b"a" * 100)
+        assert read_response(sock).status == 200
+        sock.sendall(b"POST /upload/x HTTP/1.1\r\nHost: t\r\nContent-Length: 3000\r\n\r\n" + b"a" * 3000)
+        assert read_response(sock).body == b'{"size":3000}'  # over the server's 1 KiB, under the route's 4 KiB
+        sock.sendall(b"POST /avatar HTTP/1.1\r\nHost: t\r\nContent-Length: 101\r\n\r\n")
+        assert_error_then_eof(sock, 413)
+    with server.connect(timeout=5) as sock:  # a chunked body is cut off at the route's limit as it arrives
+        sock.sendall(b"POST /avatar HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     + b"64\r\n" + b"b" * 100 + b"\r\n" + b"1\r\nb\r\n0\r\n\r\n")
+        assert_error_then_eof(sock, 413)
+    with server.connect(timeout=5) as sock:  # other routes keep the server's limit
+        sock.sendall(POST_OVER_LIMIT_HEAD)
+        assert_error_then_eof(sock, 413)
+    with pytest.raises(ValueError, match="max_body_size"):
+        app.post("/bad", lambda: None, max_body_size=-1)

@@ -484,6 +484,26 @@ def test_ambiguous_framing_gets_400_and_nothing_behind_it_is_answered(server: Ru
     assert rest == b"", f"the smuggled request was answered: {rest!r}"
 
 
+@pytest.mark.parametrize("raw", [
+    b"GET /hello HTTP/1.1\nHost: t\n\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"GET /hello HTTP/1.1\r\nHost: t\nX-A: 1\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"GET /hello HTTP/1.1\r\nHost: t\r\nX-A: a\r\n folded\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"GET /hello HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"GET /hello HTTP/1.1\r\nHost: t\r\nX-A\x00: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1x\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n",
+], ids=["bare-lf", "bare-lf-in-a-header", "obs-fold", "space-in-a-header-name", "nul-in-a-header-name",
+        "negative-content-length", "non-numeric-content-length"])
+def test_lenient_framing_is_refused_and_nothing_behind_it_is_answered(server: RunningServer, raw: bytes) -> None:
+    """Bytes another parser might read differently (a proxy in front of us, say) get 400, never a guess."""
+    with server.connect() as sock:
+        sock.sendall(raw)
+        response = read_response(sock)
+        rest = recv_until_closed(sock, timeout=3)
+    assert response.status == 400 and response.header("connection") == "close"
+    assert rest == b"", f"a request behind the bad one was answered: {rest!r}"
+
+
 def test_two_host_headers_in_http11_get_400(server: RunningServer) -> None:
     """RFC 9112 section 3.2: more than one Host field line must be rejected with 400."""
     with server.connect() as sock:

@@ -316,70 +316,72 @@ cdef object header_value(list raw_headers, bytes name):
     return None
 
 
+cdef inline object ref(Record* record, int index):
+    return <object>record.refs[index]
+
+
+cdef int put_latin1_string(Buffer* buffer, object value) except -1:
+    """A JSON string for bytes read as latin-1 (request header values), or null."""
+    if value is None:
+        return put(buffer, b"null", 4)
+    put(buffer, b'"', 1)
+    put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), True)
+    return put(buffer, b'"', 1)
+
+
 cdef int put_record(Buffer* buffer, Record* record) except -1:
-    cdef object subject = <object>record.subject
     cdef int kind = record.kind
     if kind == K_OBJECT:
-        line = _encode_object(subject.to_dict())
+        line = _encode_object(ref(record, 0).to_dict())
         put(buffer, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
         return put(buffer, b"\n", 1)
     if kind == K_REQUEST_START:
-        put_head(buffer, b"request.start", record.timestamp, subject.request_id)
+        # refs: request_id, method, path
+        put_head(buffer, b"request.start", record.timestamp, ref(record, 0))
         put_literal(buffer, b',"method":')
-        put_str(buffer, subject.method)
+        put_str(buffer, ref(record, 1))
         put_literal(buffer, b',"path":')
-        put_str(buffer, subject.path)
+        put_str(buffer, ref(record, 2))
         return put(buffer, b"}\n", 2)
     if kind == K_REQUEST_END:
-        put_head(buffer, b"request.end", record.timestamp, subject.request_id)
+        # refs: request_id, method, route, path, query, client, http_version, user agent, referer
+        put_head(buffer, b"request.end", record.timestamp, ref(record, 0))
         put_literal(buffer, b',"method":')
-        put_str(buffer, subject.method)
+        put_str(buffer, ref(record, 1))
         put_literal(buffer, b',"route":')
-        route = subject.route
-        put_str(buffer, route.path if route is not None else None)
+        put_str(buffer, ref(record, 2))
         put_literal(buffer, b',"status":')
-        put_int(buffer, subject.status)
+        put_int(buffer, record.number)
         put_literal(buffer, b',"duration":')
         put_fixed(buffer, record.duration, 9)
-        put_literal(buffer, b',"target":')
-        query = subject.query_string
-        put(buffer, b'"', 1)
-        put_text(buffer, subject.path)
+        put_literal(buffer, b',"target":"')
+        put_text(buffer, ref(record, 3))
+        query = ref(record, 4)
         if query:
             put(buffer, b"?", 1)
             put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(query), PyBytes_GET_SIZE(query), True)
-        put(buffer, b'"', 1)
-        put_literal(buffer, b',"client":')
-        client = subject.client
-        put_str(buffer, client[0] if client else None)
+        put_literal(buffer, b'","client":')
+        put_str(buffer, ref(record, 5))
         put_literal(buffer, b',"http_version":')
-        put_str(buffer, subject.http_version)
+        put_str(buffer, ref(record, 6))
         put_literal(buffer, b',"size":')
-        put_int(buffer, subject.response_size)
-        raw_headers = subject.raw_headers
-        for key, name in ((b',"user_agent":', b"user-agent"), (b',"referer":', b"referer")):
-            put(buffer, PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key))
-            value = header_value(raw_headers, name)
-            if value is None:
-                put(buffer, b"null", 4)
-            else:
-                put(buffer, b'"', 1)
-                put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), True)
-                put(buffer, b'"', 1)
+        put_int(buffer, record.number2)
+        put_literal(buffer, b',"user_agent":')
+        put_latin1_string(buffer, ref(record, 7))
+        put_literal(buffer, b',"referer":')
+        put_latin1_string(buffer, ref(record, 8))
         return put(buffer, b"}\n", 2)
-    # task.queued / task.start / task.end
-    batch = subject
-    func = (<tuple>batch._items[record.index])[0]
+    # task.queued / task.start / task.end; refs: request_id, route, task name
     if kind == K_TASK_QUEUED:
-        put_head(buffer, b"task.queued", record.timestamp, batch.request_id)
+        put_head(buffer, b"task.queued", record.timestamp, ref(record, 0))
     elif kind == K_TASK_START:
-        put_head(buffer, b"task.start", record.timestamp, batch.request_id)
+        put_head(buffer, b"task.start", record.timestamp, ref(record, 0))
     else:
-        put_head(buffer, b"task.end", record.timestamp, batch.request_id)
+        put_head(buffer, b"task.end", record.timestamp, ref(record, 0))
     put_literal(buffer, b',"task":')
-    put_str(buffer, cached_task_name(func))
+    put_str(buffer, ref(record, 2))
     put_literal(buffer, b',"route":')
-    put_str(buffer, batch.route)
+    put_str(buffer, ref(record, 1))
     if kind == K_TASK_QUEUED:
         put_literal(buffer, b',"queue_depth":')
         put_int(buffer, record.number)
@@ -388,6 +390,19 @@ cdef int put_record(Buffer* buffer, Record* record) except -1:
         put_fixed(buffer, record.duration, 9)
         put_literal(buffer, b',"outcome":"ok"')
     return put(buffer, b"}\n", 2)
+
+
+cdef inline void hold(Record* record, int index, object value):
+    Py_INCREF(value)
+    record.refs[index] = <PyObject*>value
+
+
+cdef void release(Record* records, Py_ssize_t count):
+    cdef Py_ssize_t i
+    cdef int j
+    for i in range(count):
+        for j in range(9):
+            Py_XDECREF(records[i].refs[j])
 
 
 # The record stream of one JSON-lines sink
@@ -405,6 +420,11 @@ cdef class EventLog:
         self._records = NULL
         self._count = 0
         self._capacity = 0
+        self._spare = NULL
+        self._spare_capacity = 0
+        self._out = NULL
+        self._out_capacity = 0
+        self._encoding = False
 
     def __init__(self, write, double flush_interval=0.5, Py_ssize_t batch_size=1024):
         if batch_size < 1:
@@ -418,18 +438,19 @@ cdef class EventLog:
         self._on_timer = self._timer_fired
 
     def __dealloc__(self):
-        cdef Py_ssize_t i
-        for i in range(self._count):
-            Py_XDECREF(self._records[i].subject)
+        release(self._records, self._count)
         PyMem_Free(self._records)
+        PyMem_Free(self._spare)
+        PyMem_Free(self._out)
 
     def __len__(self):
         return self._count
 
-    cdef int append(self, int kind, double timestamp, object subject, Py_ssize_t index, Py_ssize_t number,
-                    double duration) except -1:
+    cdef Record* _next(self) except NULL:
+        """The next free record, its references cleared; it counts once ``_commit`` is called."""
         cdef Record* records
         cdef Py_ssize_t capacity
+        cdef int j
         if self._count == self._capacity:
             capacity = self._capacity * 2 if self._capacity else 256
             records = <Record*>PyMem_Realloc(self._records, capacity * sizeof(Record))
@@ -438,19 +459,68 @@ cdef class EventLog:
             self._records = records
             self._capacity = capacity
         cdef Record* record = &self._records[self._count]
-        record.kind = kind
-        record.timestamp = timestamp
-        Py_INCREF(subject)
-        record.subject = <PyObject*>subject
-        record.index = index
-        record.number = number
-        record.duration = duration
+        for j in range(9):
+            record.refs[j] = NULL
+        record.duration = 0.0
+        record.number = 0
+        record.number2 = 0
+        return record
+
+    cdef int _commit(self) except -1:
         self._count += 1
         if self._count >= self.batch_size:
             self.flush()
         elif self._count == 1 and self._timer is None:
             self._arm_timer()
         return 0
+
+    cdef int record_request_start(self, double now, object request) except -1:
+        cdef Record* record = self._next()
+        record.kind = K_REQUEST_START
+        record.timestamp = now
+        hold(record, 0, request.request_id)
+        hold(record, 1, request.method)
+        hold(record, 2, request.path)
+        return self._commit()
+
+    cdef int record_request_end(self, double now, double duration, object request) except -1:
+        cdef Record* record = self._next()
+        record.kind = K_REQUEST_END
+        record.timestamp = now
+        record.duration = duration
+        record.number = request.status
+        record.number2 = request.response_size
+        hold(record, 0, request.request_id)
+        hold(record, 1, request.method)
+        route = request.route
+        hold(record, 2, route.path if route is not None else None)
+        hold(record, 3, request.path)
+        hold(record, 4, request.query_string)
+        client = request.client
+        hold(record, 5, client[0] if client else None)
+        hold(record, 6, request.http_version)
+        user_agent = None
+        referer = None
+        for key, value in request.raw_headers:
+            if user_agent is None and key == b"user-agent":
+                user_agent = value
+            elif referer is None and key == b"referer":
+                referer = value
+        hold(record, 7, user_agent)
+        hold(record, 8, referer)
+        return self._commit()
+
+    cdef int record_task(self, int kind, double now, object request_id, object route, object name,
+                         Py_ssize_t depth, double duration) except -1:
+        cdef Record* record = self._next()
+        record.kind = kind
+        record.timestamp = now
+        record.number = depth
+        record.duration = duration
+        hold(record, 0, request_id)
+        hold(record, 1, route)
+        hold(record, 2, name)
+        return self._commit()
 
     def _arm_timer(self):
         try:
@@ -465,7 +535,11 @@ cdef class EventLog:
 
     cpdef add_event(self, object event):
         """Record a Python ``Event`` (anything with ``to_dict()``), encoded with msgspec at flush."""
-        self.append(K_OBJECT, event.timestamp, event, 0, 0, 0.0)
+        cdef Record* record = self._next()
+        record.kind = K_OBJECT
+        record.timestamp = event.timestamp
+        hold(record, 0, event)
+        self._commit()
 
     cpdef flush(self):
         """Encode every record so far and pass the lines to ``write``."""
@@ -474,24 +548,43 @@ cdef class EventLog:
         cdef Buffer buffer
         if count == 0:
             return
-        # NOTE: detach the records first: encoding runs Python code (attribute reads),
-        # during which another thread may flush or the loop may record more.
-        self._records = NULL
+        cdef Py_ssize_t capacity = self._capacity
+        cdef bint own_buffer = not self._encoding
+        # NOTE: detach the records first (the spare array takes their place): encoding may run
+        # Python code (an Event's to_dict), during which another thread may flush or the loop
+        # may record more.
+        self._records = self._spare
+        self._capacity = self._spare_capacity
+        self._spare = NULL
+        self._spare_capacity = 0
         self._count = 0
-        self._capacity = 0
-        buffer.data = NULL
+        if own_buffer:
+            self._encoding = True
+            buffer.data = self._out
+            buffer.capacity = self._out_capacity
+            self._out = NULL
+        else:
+            buffer.data = NULL
+            buffer.capacity = 0
         buffer.size = 0
-        buffer.capacity = 0
         try:
             reserve(&buffer, count * 256)
             for i in range(count):
                 put_record(&buffer, &records[i])
             data = PyBytes_FromStringAndSize(buffer.data, buffer.size)
         finally:
-            PyMem_Free(buffer.data)
-            for i in range(count):
-                Py_XDECREF(records[i].subject)
-            PyMem_Free(records)
+            release(records, count)
+            if self._spare == NULL:
+                self._spare = records
+                self._spare_capacity = capacity
+            else:
+                PyMem_Free(records)
+            if own_buffer:
+                self._out = buffer.data
+                self._out_capacity = buffer.capacity
+                self._encoding = False
+            else:
+                PyMem_Free(buffer.data)
         self._write(data)
 
     def encode_pending(self):
@@ -532,7 +625,7 @@ cdef class ObserverCore:
         request.request_id = request_id
         request.started = now
         for log in self.logs:
-            (<EventLog>log).append(K_REQUEST_START, now, request, 0, 0, 0.0)
+            (<EventLog>log).record_request_start(now, request)
         if self.sinks:
             self._publish("request.start", now, request_id, {"method": request.method, "path": request.path})
         return request_id
@@ -545,7 +638,7 @@ cdef class ObserverCore:
             started = request.started
             duration = now - started if started else 0.0
             for log in self.logs:
-                (<EventLog>log).append(K_REQUEST_END, now, request, 0, 0, duration)
+                (<EventLog>log).record_request_end(now, duration, request)
             if self.sinks:
                 route = request.route
                 query = request.query_string
@@ -565,30 +658,30 @@ cdef class ObserverCore:
         cdef double now = monotonic_now()
         cdef list items = batch._items
         cdef Py_ssize_t index
+        request_id = batch.request_id
+        route = batch.route
         for index in range(len(items)):
+            name = cached_task_name((<tuple>items[index])[0])
             for log in self.logs:
-                (<EventLog>log).append(K_TASK_QUEUED, now, batch, index, depth, 0.0)
+                (<EventLog>log).record_task(K_TASK_QUEUED, now, request_id, route, name, depth, 0.0)
             if self.sinks:
-                self._publish("task.queued", now, batch.request_id, {
-                    "task": cached_task_name((<tuple>items[index])[0]), "route": batch.route, "queue_depth": depth,
-                })
+                self._publish("task.queued", now, request_id, {"task": name, "route": route, "queue_depth": depth})
 
     cpdef task_start(self, object batch, Py_ssize_t index):
         cdef double now = monotonic_now()
+        name = cached_task_name((<tuple>batch._items[index])[0])
         for log in self.logs:
-            (<EventLog>log).append(K_TASK_START, now, batch, index, 0, 0.0)
+            (<EventLog>log).record_task(K_TASK_START, now, batch.request_id, batch.route, name, 0, 0.0)
         if self.sinks:
-            self._publish("task.start", now, batch.request_id, {
-                "task": cached_task_name((<tuple>batch._items[index])[0]), "route": batch.route,
-            })
+            self._publish("task.start", now, batch.request_id, {"task": name, "route": batch.route})
 
     cpdef task_end(self, object batch, Py_ssize_t index, double duration):
         """Record ``task.end`` with outcome ``ok`` (failures and skips go through ``emit``)."""
         cdef double now = monotonic_now()
+        name = cached_task_name((<tuple>batch._items[index])[0])
         for log in self.logs:
-            (<EventLog>log).append(K_TASK_END, now, batch, index, 0, duration)
+            (<EventLog>log).record_task(K_TASK_END, now, batch.request_id, batch.route, name, 0, duration)
         if self.sinks:
             self._publish("task.end", now, batch.request_id, {
-                "task": cached_task_name((<tuple>batch._items[index])[0]), "route": batch.route,
-                "duration": duration, "outcome": "ok",
+                "task": name, "route": batch.route, "duration": duration, "outcome": "ok",
             })

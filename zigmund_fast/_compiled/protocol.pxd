@@ -25,6 +25,7 @@ cdef class HTTPProtocolCore:
     cdef Py_ssize_t max_pending
     cdef Py_ssize_t limit_head
     cdef Py_ssize_t limit_body
+    cdef object body_limit_for  # (method, path) -> a route's own body limit or None; None if no route has one
     cdef Py_ssize_t limit_pipeline
     cdef bint observe
     cdef ObserverCore observer  # None unless a sink is attached
@@ -73,6 +74,7 @@ cdef class HTTPProtocolCore:
     cdef bint chunked
     cdef list body_chunks
     cdef Py_ssize_t body_size
+    cdef Py_ssize_t message_body_limit
     cdef int error_status
     cdef str method
     cdef str http_version

@@ -302,6 +302,7 @@ cdef class HTTPProtocolCore:
         self.max_pending = self.runner.max_pending
         self.limit_head = state.limit_request_head
         self.limit_body = state.limit_request_body
+        self.body_limit_for = getattr(state, "body_limit_for", None)
         self.limit_pipeline = state.limit_pipeline
         self.observe = state.observe
         self.observer = state.observer
@@ -470,6 +471,7 @@ cdef class HTTPProtocolCore:
         self.head_size = 0
         self.body_chunks = None
         self.body_size = 0
+        self.message_body_limit = self.limit_body
         self.error_status = 0
         self.message_started = monotonic()
 
@@ -527,7 +529,13 @@ cdef class HTTPProtocolCore:
         if chunked and self.http_version == "1.0":
             self.error_status = 400  # RFC 9112 section 6.1: ambiguous framing
             raise _LimitExceeded()
-        if declared > self.limit_body:
+        if self.body_limit_for is not None:
+            # Only when some route declares max_body_size: its limit applies before the body is read.
+            raw_path = self.url.partition(b"?")[0]
+            route_limit = self.body_limit_for(self.method, unquote(raw_path.decode("latin-1")))
+            if route_limit is not None:
+                self.message_body_limit = route_limit
+        if declared > self.message_body_limit:
             self.error_status = 413
             raise _LimitExceeded()
         if expect_continue and self.http_version == "1.1" and (declared > 0 or chunked):
@@ -538,7 +546,7 @@ cdef class HTTPProtocolCore:
 
     def on_body(self, bytes body):
         self.body_size += len(body)
-        if self.body_size > self.limit_body:
+        if self.body_size > self.message_body_limit:
             self.error_status = 413
             raise _LimitExceeded()
         if self.body_chunks is None:
@@ -649,6 +657,10 @@ cdef class HTTPProtocolCore:
             except BaseException:
                 logger.exception("unhandled error in %s %s", request.method, request.path)
                 response = server_error()
+            if isinstance(response, FutureType):
+                # An error response still being made (an async exception handler that awaited).
+                response.add_done_callback(self._on_response_ready)
+                return
         if self.conn_state == CONN_CLOSED:
             self.current = None
             if request.background is not None:

@@ -64,6 +64,7 @@ class ServerState:
         self.observe = app._observing
         self.stamp_response = app.stamp_response
         self.observer = app.observer if app.observer.enabled else None
+        self.body_limit_for = app.body_limit_for if app.has_body_limits else None
         self.timeout_request_body = config.timeout_request_body
         self.timeout_handler = config.timeout_handler
         self.responses_written = app.responses_written
