@@ -33,7 +33,7 @@ from zigmund_fast.response_plan import (
     resolve_response_model,
     shape_finish,
 )
-from zigmund_fast.responses import MutableHeaders, Response, raw_response
+from zigmund_fast.responses import Response, raw_response
 from zigmund_fast.routers import check_responses
 from zigmund_fast.routing import Route, RouteTable, allowed_methods, compile_path
 from zigmund_fast.websockets import (
@@ -445,16 +445,12 @@ class App:
         return await self._middleware[index](request, functools.partial(self._call_middleware, index + 1))
 
     def stamp_response(self, request: Request, response: Response) -> None:
-        """Called by the protocol, while observing, just before a response is encoded."""
-        request_id = request.request_id
-        if request_id is not None:
-            headers = response._headers
-            if headers is None:
-                # PERF: the id was validated (or made) by us; no header checks needed.
-                response._headers = headers = MutableHeaders()
-                headers._items.append(("x-request-id", request_id))
-            else:
-                headers["x-request-id"] = request_id
+        """Called by the protocol, while observing, before a response with headers of its own is encoded.
+
+        (For a response without headers the protocol writes the id line itself.)
+        """
+        if request.request_id is not None:
+            response.headers["x-request-id"] = request.request_id
         request.status = response.status_code
         request.response_size = len(response.body)
 

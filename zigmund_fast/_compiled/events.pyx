@@ -309,13 +309,6 @@ cdef int put_head(Buffer* buffer, const char* kind, double timestamp, object req
     return put_str(buffer, request_id)
 
 
-cdef object header_value(list raw_headers, bytes name):
-    for key, value in raw_headers:
-        if key == name:
-            return value
-    return None
-
-
 cdef inline object ref(Record* record, int index):
     return <object>record.refs[index]
 
