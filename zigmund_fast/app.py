@@ -35,7 +35,13 @@ from zigmund_fast.response_plan import (
 )
 from zigmund_fast.responses import Response, raw_response
 from zigmund_fast.routers import check_responses
-from zigmund_fast.routing import Route, RouteTable, allowed_methods, compile_path
+from zigmund_fast.routing import (
+    Route,
+    RouteMethods,
+    RouteTable,
+    allowed_methods,
+    compile_path,
+)
 from zigmund_fast.websockets import (
     WEBSOCKET_METHOD,
     check_websocket_plan,
@@ -54,7 +60,7 @@ _NOT_ALLOWED_BODY = b'{"detail":"Method Not Allowed"}'
 _SERVER_ERROR_BODY = b'{"detail":"Internal Server Error"}'
 
 
-class App:
+class App(RouteMethods):
     """A zigmund_fast application.
 
     Parameters:
@@ -243,40 +249,6 @@ class App:
             table, _ = self._table.lookup(path)
         route = table.get(method) if table is not None else None
         return route.options.get("max_body_size") if route is not None else None
-
-    def _register(self, method: str, path: str, handler: Callable[..., Any] | None, options: Any) -> Any:
-        """``app.<method>(path, handler, **options)`` registers; without a handler it returns a decorator."""
-        if handler is not None:
-            self.add_route(path, handler, (method,), **options)
-            return handler
-
-        def decorator(func: F) -> F:
-            self.add_route(path, func, (method,), **options)
-            return func
-
-        return decorator
-
-    def get(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        """Register a GET handler (HEAD is answered by it too): call form or decorator."""
-        return self._register("GET", path, handler, options)
-
-    def post(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("POST", path, handler, options)
-
-    def put(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("PUT", path, handler, options)
-
-    def patch(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("PATCH", path, handler, options)
-
-    def delete(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("DELETE", path, handler, options)
-
-    def head(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("HEAD", path, handler, options)
-
-    def options(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("OPTIONS", path, handler, options)
 
     def add_websocket_route(
         self,

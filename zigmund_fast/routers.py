@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from zigmund_fast.routing import RouteMethods
 from zigmund_fast.websockets import WEBSOCKET_METHOD
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class RouterRoute:
         return f"<RouterRoute {'|'.join(self.methods)} {self.path or '(empty)'} -> {name}>"
 
 
-class Router:
+class Router(RouteMethods):
     """A group of routes: ``router.get("/{item_id}")(...)``, then ``app.include_router(router)``.
 
     Parameters:
@@ -154,40 +155,9 @@ class Router:
         self.routes.append(route)
         return route
 
-    def _register(self, method: str, path: str, handler: Callable[..., Any] | None, options: Any) -> Any:
-        if handler is not None:
-            self.add_route(path, handler, (method,), **options)
-            return handler
+    def _check_route_options(self, options: dict[str, Any], path: str) -> None:
         # NOTE: check the keywords now, not only when the decorator is applied.
         check_route_options(options, f"route {path!r}")
-
-        def decorator(func: F) -> F:
-            self.add_route(path, func, (method,), **options)
-            return func
-
-        return decorator
-
-    def get(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        """Record a GET handler (it answers HEAD too): call form or decorator."""
-        return self._register("GET", path, handler, options)
-
-    def post(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("POST", path, handler, options)
-
-    def put(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("PUT", path, handler, options)
-
-    def patch(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("PATCH", path, handler, options)
-
-    def delete(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("DELETE", path, handler, options)
-
-    def head(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("HEAD", path, handler, options)
-
-    def options(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
-        return self._register("OPTIONS", path, handler, options)
 
     def add_websocket_route(
         self, path: str, endpoint: Callable[..., Any], *, name: str | None = None,

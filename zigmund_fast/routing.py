@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from zigmund_fast.injection import InjectionPlan, ParamSpec
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
@@ -157,3 +159,50 @@ def allowed_methods(table: dict[str, Route]) -> str:
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(m for m in HTTP_METHODS if m in methods)
+
+
+class RouteMethods:
+    """``get``/``post``/... in call form (``app.get(path, handler)``) and as decorators, for App and Router.
+
+    Each one calls ``self.add_route(path, handler, (METHOD,), **options)``.
+    """
+
+    def add_route(self, path: str, endpoint: Callable[..., Any], methods: Any = ("GET",), **options: Any) -> Any:
+        raise NotImplementedError
+
+    def _check_route_options(self, options: dict[str, Any], path: str) -> None:
+        """Called when a decorator is made, before the handler exists (a Router checks keywords here)."""
+
+    def _register(self, method: str, path: str, handler: Callable[..., Any] | None, options: Any) -> Any:
+        if handler is not None:
+            self.add_route(path, handler, (method,), **options)
+            return handler
+        self._check_route_options(options, path)
+
+        def decorator(func: F) -> F:
+            self.add_route(path, func, (method,), **options)
+            return func
+
+        return decorator
+
+    def get(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """A GET handler (it answers HEAD too): call form or decorator."""
+        return self._register("GET", path, handler, options)
+
+    def post(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._register("POST", path, handler, options)
+
+    def put(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._register("PUT", path, handler, options)
+
+    def patch(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._register("PATCH", path, handler, options)
+
+    def delete(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._register("DELETE", path, handler, options)
+
+    def head(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._register("HEAD", path, handler, options)
+
+    def options(self, path: str, handler: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self._register("OPTIONS", path, handler, options)
