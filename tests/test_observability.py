@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zigmund_fast import App, BackgroundTasks, HTTPException
+from zigmund_fast._impl import EventLog, ObserverCore
 from zigmund_fast.observability import Event, JSONLinesSink, MemorySink
+from zigmund_fast.requests import Request
 from zigmund_fast.testing import TestClient
 
 
@@ -193,6 +197,39 @@ def test_json_lines_match_the_events_python_sinks_get(tmp_path: Path) -> None:
     end = next(line for line in lines if line["kind"] == "request.end")
     assert end["target"] == '/jobs/5?x=1&q=%22quoted%22' and end["user_agent"] == 'agent "7" \\ \u00ff'
     assert end["referer"] == "r\tx\x80"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    path=st.text(max_size=40),
+    query=st.binary(max_size=20),
+    user_agent=st.binary(max_size=30),
+    size=st.integers(min_value=0, max_value=2**62),
+    started_ago=st.floats(min_value=0, max_value=1e6, allow_nan=False),
+)
+def test_compiled_encoder_writes_valid_json_for_any_text(
+    path: str, query: bytes, user_agent: bytes, size: int, started_ago: float
+) -> None:
+    """Escaping (runs copied whole, controls, quotes, latin-1 header bytes), integers and fixed-point
+    times: whatever a request carries, each line parses back to the values recorded."""
+    lines: list[bytes] = []
+    log = EventLog(lines.append, 10.0, 10_000)
+    observer = ObserverCore()
+    observer.logs.append(log)
+    observer.enabled = True
+    request = Request("GET", path, query, [(b"user-agent", user_agent)], b"", ("10.0.0.1", 5))
+    observer.start_request(request)
+    request.started -= started_ago
+    request.status, request.response_size = 200, size
+    observer.requests_written([request])
+    log.flush()
+    start, end = (json.loads(line) for line in b"".join(lines).decode("utf-8").split("\n")[:-1])
+    assert start["path"] == path
+    assert end["target"] == path + ("?" + query.decode("latin-1") if query else "")
+    assert end["user_agent"] == user_agent.decode("latin-1")
+    assert end["size"] == size
+    assert started_ago - 1e-6 <= end["duration"] < started_ago + 0.5  # plus the time this test took
+    assert end["time"] - end["monotonic"] == pytest.approx(start["time"] - start["monotonic"], abs=2e-6)
 
 
 def test_sink_sees_task_events_only_after_the_response_is_written(serve: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 try:
+    from zigmund_fast._compiled.messages import RequestCore, ResponseCore
     from zigmund_fast._compiled.events import (
         EventLog,
         ObserverCore,
@@ -34,6 +35,8 @@ __all__ = [
     "EventLog",
     "HTTPProtocol",
     "ObserverCore",
+    "RequestCore",
+    "ResponseCore",
     "TaskRing",
     "TaskRunnerCore",
     "request_id_from",

@@ -8,6 +8,8 @@ from urllib.parse import unquote_plus
 
 import msgspec
 
+from zigmund_fast._compiled.messages import RequestCore
+
 if TYPE_CHECKING:
     from zigmund_fast.background import BackgroundTasks
 
@@ -126,69 +128,25 @@ class State(dict[str, Any]):
             raise AttributeError(f"'State' object has no attribute {name!r}") from None
 
 
-class Request:
+class Request(RequestCore):
     """One HTTP request, with everything read before the handler runs.
 
     The body is fully received (within the server's body limit) before the
     handler is called, so ``await request.body()`` never waits on the network.
+
+    ``Request(method, path, query_string, raw_headers, body, client, http_version="1.1",
+    keep_alive=True)``; the fields live in the compiled ``RequestCore`` (the protocol
+    fills them without a Python call):
+
+    - ``method``, ``path`` (percent-decoded), ``query_string`` (bytes), ``raw_headers``
+      (lower-cased ``(name, value)`` bytes pairs), ``client``, ``http_version``, ``keep_alive``;
+    - ``path_params``, ``route`` (set by dispatch), ``background`` (the request's
+      ``BackgroundTasks``, made on first use), ``scheme``;
+    - ``request_id``, ``started``, ``status``, ``response_size``: set only while
+      observability is on (a sink is attached or ``request_ids=True``).
     """
 
-    __slots__ = (
-        "method",
-        "path",
-        "query_string",
-        "raw_headers",
-        "_body",
-        "client",
-        "http_version",
-        "keep_alive",
-        "path_params",
-        "route",
-        "_state",
-        "_root_path",
-        "background",
-        "_headers",
-        "_query",
-        "request_id",
-        "started",
-        "status",
-        "response_size",
-        "scheme",
-    )
-
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query_string: bytes,
-        raw_headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        client: tuple[str, int] | None,
-        http_version: str = "1.1",
-        keep_alive: bool = True,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query_string = query_string
-        self.raw_headers = raw_headers
-        self._body = body
-        self.client = client
-        self.http_version = http_version
-        self.keep_alive = keep_alive
-        self.path_params: dict[str, Any] = {}
-        self.route: Any = None
-        # NOTE: `state` and `root_path` are properties; `_root_path` stays unset unless a mount sets it.
-        self._state: State | None = None
-        # Per-request background queue; created on first use.
-        self.background: BackgroundTasks | None = None
-        self._headers: Headers | None = None
-        self._query: QueryParams | None = None
-        # Set only while observability is on (a sink is attached or request_ids=True).
-        self.request_id: str | None = None
-        self.started = 0.0
-        self.status = 0
-        self.response_size = 0
-        self.scheme = "http"
+    __slots__ = ()
 
     @property
     def state(self) -> State:
@@ -206,10 +164,8 @@ class Request:
     @property
     def root_path(self) -> str:
         """The prefix of the mount this request was dispatched through (``""`` outside mounts)."""
-        try:
-            return self._root_path
-        except AttributeError:
-            return ""
+        root_path = self._root_path
+        return "" if root_path is None else root_path
 
     @root_path.setter
     def root_path(self, value: str) -> None:

@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import msgspec
 
+from zigmund_fast._compiled.messages import ResponseCore, new_response
+
 if TYPE_CHECKING:
     from zigmund_fast.background import BackgroundTasks
 
@@ -93,7 +95,25 @@ def _check_header(name: str, value: str) -> None:
         raise ValueError(f"invalid character in response header {name!r}")
 
 
-class Response:
+_MEDIA_TYPE_FIELD: Any = ResponseCore.__dict__["media_type"]
+
+
+class _DeclaredMediaType:
+    """A subclass's ``media_type = "..."``: that string on the class, the instance's own field on instances."""
+
+    __slots__ = ("default",)
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self.default if instance is None else _MEDIA_TYPE_FIELD.__get__(instance, owner)
+
+    def __set__(self, instance: Any, value: str | None) -> None:
+        _MEDIA_TYPE_FIELD.__set__(instance, value)
+
+
+class Response(ResponseCore):
     """An HTTP response with a complete body.
 
     Parameters:
@@ -106,7 +126,7 @@ class Response:
             request's own queue, never replacing it).
     """
 
-    __slots__ = ("_headers", "background", "body", "media_type", "status_code")
+    __slots__ = ()  # the fields (body, status_code, media_type, _headers, background) are ResponseCore's
 
     # The media type used when none is given (``JSONResponse``: ``application/json``).
     default_media_type: ClassVar[str | None] = None
@@ -117,6 +137,9 @@ class Response:
         declared = cls.__dict__.get("media_type")
         if isinstance(declared, str):
             cls.default_media_type = declared
+            # NOTE: a plain class attribute would hide the compiled field from instances (the
+            # protocol reads the field); this keeps the class-level value readable as well.
+            cls.media_type = _DeclaredMediaType(declared)  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -264,19 +287,9 @@ def format_cookie(
     return text
 
 
-_new = object.__new__
-
-
 def raw_response(body: bytes, status_code: int, media_type: str | None) -> Response:
     """A ``Response`` from already-checked parts, skipping ``__init__``'s validation."""
-    # PERF: 0.14 us instead of 0.36 us per response (timeit, this machine).
-    response = _new(Response)
-    response.body = body
-    response.status_code = status_code
-    response.media_type = media_type
-    response._headers = None
-    response.background = None
-    return response
+    return new_response(Response, body, status_code, media_type)  # type: ignore[return-value]
 
 
 class JSONResponse(Response):

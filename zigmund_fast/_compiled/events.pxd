@@ -48,8 +48,8 @@ cdef class ObserverCore:
     cpdef str start_request(self, object request)
     cpdef requests_written(self, list requests)
     cpdef task_queued(self, object batch, Py_ssize_t depth)
-    cpdef task_start(self, object batch, Py_ssize_t index)
-    cpdef task_end(self, object batch, Py_ssize_t index, double duration)
+    cpdef double task_start(self, object batch, Py_ssize_t index)
+    cpdef task_end(self, object batch, Py_ssize_t index, double duration, double now=*)
 
 
 cdef double monotonic_now() noexcept nogil

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True, boundscheck=False, wraparound=False
 """Observability events recorded as C records, and their bulk encoding as JSON lines.
 
 Why this is compiled: the JSON-lines sink is meant to stay on in production at
@@ -200,15 +200,32 @@ cdef inline int put_literal(Buffer* buffer, const char* text) except -1:
     return put(buffer, text, strlen(text))
 
 
+# Bytes that JSON strings escape: 1 for '"', '\\' and controls; 2 for bytes >= 0x80, which only
+# latin-1 input re-encodes (UTF-8 input copies them as they are).
+cdef unsigned char ESCAPE_CLASS[256]
+for _c in range(256):
+    ESCAPE_CLASS[_c] = 1 if (_c < 0x20 or _c == 0x22 or _c == 0x5C) else (2 if _c >= 0x80 else 0)
+
+
 cdef int put_escaped(Buffer* buffer, const unsigned char* text, Py_ssize_t size, bint latin1) except -1:
     """JSON string contents (no quotes) from UTF-8 bytes, or from latin-1 bytes re-encoded as UTF-8."""
-    cdef Py_ssize_t i
-    cdef unsigned char c
+    cdef Py_ssize_t i, run = 0
+    cdef unsigned char c, limit = 2 if latin1 else 1
+    # PERF: most text (paths, ids, route templates, task names) needs no escaping: copy runs whole.
+    while run < size and ESCAPE_CLASS[text[run]] == 0:
+        run += 1
+    if run == size:
+        return put(buffer, <const char*>text, size)
     reserve(buffer, size * 6)
     cdef char* out = buffer.data + buffer.size
-    for i in range(size):
+    memcpy(out, text, run)
+    out += run
+    for i in range(run, size):
         c = text[i]
-        if c == c'"' or c == c'\\':
+        if ESCAPE_CLASS[c] == 0 or ESCAPE_CLASS[c] > limit:
+            out[0] = c
+            out += 1
+        elif c == c'"' or c == c'\\':
             out[0] = c'\\'
             out[1] = c
             out += 2
@@ -220,13 +237,10 @@ cdef int put_escaped(Buffer* buffer, const unsigned char* text, Py_ssize_t size,
             out[4] = HEX[c >> 4]
             out[5] = HEX[c & 15]
             out += 6
-        elif c >= 0x80 and latin1:
+        else:  # latin-1 byte >= 0x80
             out[0] = <char>(0xC0 | (c >> 6))
             out[1] = <char>(0x80 | (c & 0x3F))
             out += 2
-        else:
-            out[0] = c
-            out += 1
     buffer.size = out - buffer.data
     return 0
 
@@ -255,47 +269,101 @@ cdef int put_str(Buffer* buffer, object value) except -1:
     return put(buffer, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
 
 
-cdef int put_int(Buffer* buffer, long long value) except -1:
+# "00" "01" ... "99": two decimal digits per division.
+cdef char DIGIT_PAIRS[200]
+for _c in range(100):
+    DIGIT_PAIRS[2 * _c] = 48 + _c // 10
+    DIGIT_PAIRS[2 * _c + 1] = 48 + _c % 10
+
+
+cdef inline int put_unsigned(Buffer* buffer, unsigned long long rest) except -1:
     cdef char digits[24]
-    cdef int length = 0
-    cdef unsigned long long rest
+    cdef int at = 24
+    cdef unsigned int pair
+    while rest >= 100:
+        pair = <unsigned int>(rest % 100)
+        rest //= 100
+        at -= 2
+        digits[at] = DIGIT_PAIRS[2 * pair]
+        digits[at + 1] = DIGIT_PAIRS[2 * pair + 1]
+    if rest >= 10:
+        at -= 2
+        digits[at] = DIGIT_PAIRS[2 * rest]
+        digits[at + 1] = DIGIT_PAIRS[2 * rest + 1]
+    else:
+        at -= 1
+        digits[at] = <char>(48 + rest)
+    return put(buffer, digits + at, 24 - at)
+
+
+cdef int put_int(Buffer* buffer, long long value) except -1:
     if value < 0:
         put(buffer, b"-", 1)
-        rest = <unsigned long long>(-(value + 1)) + 1
-    else:
-        rest = <unsigned long long>value
-    while True:
-        digits[23 - length] = <char>(48 + rest % 10)
-        length += 1
-        rest //= 10
-        if rest == 0:
-            break
-    return put(buffer, digits + 24 - length, length)
+        return put_unsigned(buffer, <unsigned long long>(-(value + 1)) + 1)
+    return put_unsigned(buffer, <unsigned long long>value)
 
 
-cdef long long SCALE[10]
-SCALE[:] = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000]
+# The whole part of the last two timestamps written (wall clock and monotonic alternate in each
+# line), so a line's two timestamps cost two small copies instead of two 10-digit conversions.
+cdef unsigned long long _whole_seen[2]
+cdef char _whole_text[2][24]
+cdef int _whole_size[2]
+cdef int _whole_next = 0
+_whole_seen[0] = _whole_seen[1] = <unsigned long long>-1
+
+
+cdef int put_whole(Buffer* buffer, unsigned long long whole) except -1:
+    global _whole_next
+    cdef Buffer scratch
+    cdef int slot
+    if whole < 100:
+        return put_unsigned(buffer, whole)
+    for slot in range(2):
+        if _whole_seen[slot] == whole:
+            return put(buffer, _whole_text[slot], _whole_size[slot])
+    slot = _whole_next
+    _whole_next ^= 1
+    scratch.data = _whole_text[slot]
+    scratch.size = 0
+    scratch.capacity = 24
+    put_unsigned(&scratch, whole)
+    _whole_size[slot] = <int>scratch.size
+    _whole_seen[slot] = whole
+    return put(buffer, _whole_text[slot], _whole_size[slot])
 
 
 cdef int put_fixed(Buffer* buffer, double value, int decimals) except -1:
-    """A JSON number with ``decimals`` digits after the point (1 <= decimals <= 9)."""
-    cdef long long scaled, whole, fraction
-    cdef char digits[9]
+    """A JSON number with 6 or 9 digits after the point (timestamps, durations)."""
+    cdef unsigned long long scaled, whole, fraction
+    cdef char digits[10]
     cdef int i
     if not isfinite(value):
         return put(buffer, b"null", 4)
     if value < 0:
         put(buffer, b"-", 1)
         value = -value
-    scaled = llround(value * SCALE[decimals])
-    whole = scaled // SCALE[decimals]
-    fraction = scaled % SCALE[decimals]
-    put_int(buffer, whole)
-    for i in range(decimals - 1, -1, -1):
-        digits[i] = <char>(48 + fraction % 10)
-        fraction //= 10
-    put(buffer, b".", 1)
-    return put(buffer, digits, decimals)
+    if value >= (1e12 if decimals == 6 else 1e9):  # past what fits scaled in 64 bits: let Python spell it
+        text = repr(value).encode("ascii")
+        return put(buffer, PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text))
+    if decimals == 6:
+        scaled = <unsigned long long>(value * 1e6 + 0.5)
+        whole = scaled // 1000000
+        fraction = scaled % 1000000
+    else:
+        scaled = <unsigned long long>(value * 1e9 + 0.5)
+        whole = scaled // 1000000000
+        fraction = scaled % 1000000000
+    put_whole(buffer, whole)
+    digits[0] = c'.'
+    i = decimals
+    while i >= 2:
+        digits[i - 1] = DIGIT_PAIRS[2 * (fraction % 100)]
+        digits[i] = DIGIT_PAIRS[2 * (fraction % 100) + 1]
+        fraction //= 100
+        i -= 2
+    if i == 1:
+        digits[1] = <char>(48 + fraction)
+    return put(buffer, digits, decimals + 1)
 
 
 cdef int put_head(Buffer* buffer, const char* kind, double timestamp, object request_id) except -1:
@@ -660,17 +728,23 @@ cdef class ObserverCore:
             if self.sinks:
                 self._publish("task.queued", now, request_id, {"task": name, "route": route, "queue_depth": depth})
 
-    cpdef task_start(self, object batch, Py_ssize_t index):
+    cpdef double task_start(self, object batch, Py_ssize_t index):
+        """Record ``task.start``; returns its timestamp, which the runner uses as the task's start time."""
         cdef double now = monotonic_now()
         name = cached_task_name((<tuple>batch._items[index])[0])
         for log in self.logs:
             (<EventLog>log).record_task(K_TASK_START, now, batch.request_id, batch.route, name, 0, 0.0)
         if self.sinks:
             self._publish("task.start", now, batch.request_id, {"task": name, "route": batch.route})
+        return now
 
-    cpdef task_end(self, object batch, Py_ssize_t index, double duration):
-        """Record ``task.end`` with outcome ``ok`` (failures and skips go through ``emit``)."""
-        cdef double now = monotonic_now()
+    cpdef task_end(self, object batch, Py_ssize_t index, double duration, double now=0.0):
+        """Record ``task.end`` with outcome ``ok`` (failures and skips go through ``emit``).
+
+        ``now``: the end time, when the caller has just read the clock (0: read it here).
+        """
+        if now == 0.0:
+            now = monotonic_now()
         name = cached_task_name((<tuple>batch._items[index])[0])
         for log in self.logs:
             (<EventLog>log).record_task(K_TASK_END, now, batch.request_id, batch.route, name, 0, duration)

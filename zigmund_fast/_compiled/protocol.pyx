@@ -10,7 +10,6 @@ response was written to the transport.
 
 import asyncio
 import logging
-import time as _pytime
 from collections import deque
 from email.utils import formatdate
 from http import HTTPStatus
@@ -20,13 +19,16 @@ import httptools
 
 from libc.time cimport time, time_t
 
+from zigmund_fast._compiled.events cimport monotonic_now
+from zigmund_fast._compiled.messages cimport RequestCore, ResponseCore, new_request
+
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, _MEDIA_TYPE_HEADERS
 from zigmund_fast.streaming import StreamingResponse
 
 cdef dict MEDIA_TYPE_LINES = _MEDIA_TYPE_HEADERS
 cdef object ResponseType = Response
-cdef object RequestType = Request
+cdef type RequestType = Request
 cdef object StreamingResponseType = StreamingResponse
 
 logger = logging.getLogger("zigmund_fast.server")
@@ -37,7 +39,6 @@ cdef object HttpParserCallbackError = httptools.HttpParserCallbackError
 cdef object HttpParserUpgrade = httptools.HttpParserUpgrade
 cdef object FutureType = asyncio.Future
 cdef object CancelledError = asyncio.CancelledError
-cdef object monotonic = _pytime.monotonic
 
 # Precomputed bytes
 cdef list STATUS_LINES = [None] * 600
@@ -95,7 +96,7 @@ cdef bytes status_line(int status):
     return <bytes>line
 
 
-cpdef bytes encode_response(object response, bint head, bint keep_alive, bint http10, bytes extra=b""):
+cpdef bytes encode_response(ResponseCore response, bint head, bint keep_alive, bint http10, bytes extra=b""):
     """Serialise ``response`` into the exact bytes written on the wire (``extra``: more header lines)."""
     cdef int status = response.status_code
     cdef bytes body = response.body
@@ -330,7 +331,7 @@ cdef class HTTPProtocolCore:
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.client = (peer[0], peer[1])
-        self.last_activity = monotonic()
+        self.last_activity = monotonic_now()
         limit = self.state.limit_concurrency
         if limit and len(self.state.connections) >= limit:
             # NOTE: over the connection cap: answer 503 at once and close (uvicorn's
@@ -407,7 +408,7 @@ cdef class HTTPProtocolCore:
 
     def data_received(self, bytes data):
         """Called by the loop with bytes from the socket."""
-        self.last_activity = monotonic()
+        self.last_activity = monotonic_now()
         if self.parser_done:
             if self.upgrade_pending is not None:
                 # NOTE: frames sent before the handshake completed belong to the WebSocket, if it is accepted.
@@ -473,7 +474,7 @@ cdef class HTTPProtocolCore:
         self.body_size = 0
         self.message_body_limit = self.limit_body
         self.error_status = 0
-        self.message_started = monotonic()
+        self.message_started = self.last_activity  # PERF: data_received, our only caller, just read the clock
 
     def on_url(self, bytes url):
         self.url += url
@@ -580,8 +581,8 @@ cdef class HTTPProtocolCore:
             path = unquote(path)
         chunks = self.body_chunks
         body = b"" if chunks is None else (chunks[0] if len(chunks) == 1 else b"".join(chunks))
-        self.pipeline.append(Request(
-            self.method, path, query, self.headers, body, self.client, self.http_version, self.keep_alive,
+        self.pipeline.append(new_request(
+            RequestType, self.method, path, query, self.headers, body, self.client, self.http_version, self.keep_alive,
         ))
 
     # Request processing
@@ -700,7 +701,8 @@ cdef class HTTPProtocolCore:
         early = bytes(pending.early) if pending is not None else b""
         return self.transport, early, self.writing_paused, self.reading_paused
 
-    cdef _write_response(self, object request, object response):
+    cdef _write_response(self, object request_object, object response):
+        cdef RequestCore request = <RequestCore>request_object  # only RequestCore objects reach the pipeline
         keep_alive = request.keep_alive and not self.close_after_write and self.conn_state == CONN_OPEN
         if type(response) is not ResponseType and isinstance(response, StreamingResponseType):
             # The stream task writes it; the request stays current until its last chunk, so
@@ -708,19 +710,24 @@ cdef class HTTPProtocolCore:
             self.stream_task = self.loop.create_task(_stream_body(self, request, response, keep_alive),
                                                      name="zigmund-stream")
             return
+        if not isinstance(response, ResponseCore):
+            logger.error("%s %s was answered with %r, which is not a Response", request.method, request.path,
+                         response)
+            response = server_error()
+        cdef ResponseCore answer = <ResponseCore>response
         cdef bytes extra = b""
         if self.observe:
             request_id = request.request_id
-            if response._headers is None and request_id is not None:
+            if answer._headers is None and request_id is not None:
                 # PERF: the id line goes straight into the head; the id is well-formed (we checked or made it).
                 extra = b"".join([REQUEST_ID_HEADER, (<str>request_id).encode("latin-1"), CRLF])
-                request.status = response.status_code
-                request.response_size = len(response.body)
+                request.status = answer.status_code
+                request.response_size = len(answer.body)
             else:
-                self.state.stamp_response(request, response)
+                self.state.stamp_response(request, answer)
             self.out_observed.append(request)
         try:
-            data = encode_response(response, request.method == "HEAD", keep_alive, request.http_version == "1.0",
+            data = encode_response(answer, request.method == "HEAD", keep_alive, request.http_version == "1.0",
                                    extra)
         except Exception:
             # NOTE: a response that can't be encoded (a non-latin-1 header, a body that is not
@@ -802,7 +809,7 @@ cdef class HTTPProtocolCore:
             self.out_size = 0
             if self.conn_state != CONN_CLOSED:
                 self.transport.write(out[0] if len(out) == 1 else b"".join(out))
-                self.last_activity = monotonic()
+                self.last_activity = monotonic_now()
         if self.out_observed:
             observed, self.out_observed = self.out_observed, []
             if self.observer is not None:
