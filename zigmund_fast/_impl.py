@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 try:
-    from zigmund_fast._compiled.messages import RequestCore, ResponseCore
     from zigmund_fast._compiled.events import (
         EventLog,
         ObserverCore,
@@ -19,6 +18,7 @@ try:
         task_name,
         wall_offset,
     )
+    from zigmund_fast._compiled.messages import RequestCore, ResponseCore
     from zigmund_fast._compiled.protocol import HTTPProtocol
     from zigmund_fast._compiled.taskring import TaskRing, TaskRunnerCore
 except ImportError as exc:  # pragma: no cover - only on a broken install or an unbuilt checkout

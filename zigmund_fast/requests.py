@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_plus
 
 import msgspec
 
 from zigmund_fast._compiled.messages import RequestCore
-
-if TYPE_CHECKING:
-    from zigmund_fast.background import BackgroundTasks
 
 _json_decode = msgspec.json.decode
 

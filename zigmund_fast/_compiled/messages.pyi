@@ -1,0 +1,43 @@
+from typing import Any
+
+class RequestCore:
+    method: str
+    path: str
+    query_string: bytes
+    raw_headers: list[tuple[bytes, bytes]]
+    _body: bytes
+    client: tuple[str, int] | None
+    http_version: str
+    keep_alive: bool
+    path_params: dict[str, Any]
+    route: Any
+    _state: Any
+    _root_path: str | None
+    background: Any
+    _headers: Any
+    _query: Any
+    request_id: str | None
+    started: float
+    status: int
+    response_size: int
+    scheme: str
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query_string: bytes,
+        raw_headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        client: tuple[str, int] | None,
+        http_version: str = ...,
+        keep_alive: bool = ...,
+    ) -> None: ...
+
+class ResponseCore:
+    body: bytes
+    status_code: int
+    media_type: str | None
+    _headers: Any
+    background: Any
+
+def new_response(cls: type[ResponseCore], body: bytes, status_code: int, media_type: str | None) -> ResponseCore: ...
