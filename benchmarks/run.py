@@ -54,6 +54,7 @@ DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU = "0"
 WRK_CPU = "1"
+WRK_THREADS = 1
 STATS_PATH = "/tutorial/background-tasks/stats"
 
 
@@ -117,6 +118,10 @@ def _zigmund_cmd(a: argparse.Namespace, port: int) -> list[str]:
             "--port", str(port), *shlex.split(a.zigmund_args)]
 
 
+def _zigmund_workers2_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [*_zigmund_cmd(a, port), "--workers", "2"]
+
+
 def _zigmund_sink_cmd(a: argparse.Namespace, port: int) -> list[str]:
     return [*_zigmund_launcher(a), "serve", "benchmarks.servers.zigmund_sink_app:app",
             "--port", str(port), *shlex.split(a.zigmund_args)]
@@ -174,6 +179,9 @@ SERVERS: dict[str, Server] = {
     # --zigmund-baseline DIR: the same app on an older checkout, for before/after ratios.
     "zigmund-baseline": Server("zigmund-baseline", ("hello", "items", "post"),
                                "import zigmund_fast.cli, benchmarks.servers.zigmund_app", _zigmund_baseline_cmd),
+    # Two worker processes behind one listening socket: the scaling run (--server-cpus 0,1, not in "all").
+    "zigmund-w2": Server("zigmund-w2", ("hello", "items"),  # post: its task count is per worker
+                         "import zigmund_fast.cli, benchmarks.servers.zigmund_app", _zigmund_workers2_cmd),
     # The POST route with the JSON-lines sink on: issue 3's "sink costs" ratio.
     "zigmund-sink": Server("zigmund-sink", ("post",),
                            "import zigmund_fast.cli, benchmarks.servers.zigmund_sink_app", _zigmund_sink_cmd),
@@ -199,7 +207,8 @@ SERVERS: dict[str, Server] = {
 
 # Which interpreter runs each server (and its import check): --peer-python unless listed here.
 PYTHON_OF: dict[str, str] = {"raw": "peer_python", "fastapi": "peer_python", "zigmund": "zigmund_python",
-                             "zigmund-sink": "zigmund_python", "zigmund-baseline": "zigmund_python"}
+                             "zigmund-sink": "zigmund_python", "zigmund-baseline": "zigmund_python",
+                             "zigmund-w2": "zigmund_python"}
 PEER_PACKAGES = ("fastapi starlette uvicorn uvloop httptools pydantic granian blacksheep sanic socketify "
                  "litestar msgspec")
 
@@ -290,7 +299,7 @@ def parse_wrk(out: str) -> WrkResult:
 
 def run_wrk(port: int, route: Route, duration: float, connections: int) -> WrkResult:
     seconds = max(1, round(duration))  # wrk takes whole seconds
-    cmd = ["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd = ["taskset", "-c", WRK_CPU, "wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if route.lua is not None:
         cmd += ["-s", str(route.lua)]
     cmd.append(f"http://127.0.0.1:{port}{route.path}")
@@ -726,6 +735,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--server-args", action="append", default=[], metavar="NAME=ARGS",
                    help="extra command-line arguments for one server, e.g. "
                    "--server-args='granian-asgi=--http1-pipeline-flush' (repeatable)")
+    p.add_argument("--server-cpus", default=SERVER_CPU,
+                   help="taskset CPU list for the servers (default 0); e.g. 0,1 for the --workers scaling run")
+    p.add_argument("--wrk-cpus", default=WRK_CPU, help="taskset CPU list for wrk (default 1)")
+    p.add_argument("--wrk-threads", type=int, default=WRK_THREADS, help="wrk -t (default 1)")
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     p.add_argument("--no-plot", action="store_true",
                    help=f"don't draw {PLOT_NAME} (next to --output) with plot.py at the end")
@@ -733,7 +746,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     if args.servers == ["all"]:
-        args.servers = [s for s in SERVERS if s != "zigmund-baseline" or args.zigmund_baseline is not None]
+        args.servers = [s for s in SERVERS if s != "zigmund-w2"
+                        and (s != "zigmund-baseline" or args.zigmund_baseline is not None)]
     if args.routes == ["all"]:
         args.routes = list(ROUTES)
     extra: dict[str, str] = {}
@@ -772,7 +786,9 @@ def preflight(server: Server, args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global SERVER_CPU, WRK_CPU, WRK_THREADS
     args = parse_args(argv)
+    SERVER_CPU, WRK_CPU, WRK_THREADS = args.server_cpus, args.wrk_cpus, args.wrk_threads
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             print(f"error: {tool} not found on PATH", file=sys.stderr)
@@ -828,7 +844,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": {"servers": args.servers, "routes": args.routes, "duration_s": args.duration,
                    "rounds": args.rounds, "connections": args.connections, "warmup_s": args.warmup,
                    "drain_s": args.drain, "drain_timeout_s": args.drain_timeout,
-                   "server_cpu": SERVER_CPU, "wrk_cpu": WRK_CPU,
+                   "server_cpu": SERVER_CPU, "wrk_cpu": WRK_CPU, "wrk_threads": WRK_THREADS,
                    "peer_python": args.peer_python, "zigmund_python": args.zigmund_python,
                    "zigmund_args": args.zigmund_args, "server_args": args.server_args,
                    "pipeline_depth": PIPELINE_DEPTH},

@@ -18,6 +18,7 @@ try:
         task_name,
         wall_offset,
     )
+    from zigmund_fast._compiled.handlers import AsyncHandle, PlainFinish
     from zigmund_fast._compiled.messages import RequestCore, ResponseCore
     from zigmund_fast._compiled.protocol import HTTPProtocol
     from zigmund_fast._compiled.taskring import TaskRing, TaskRunnerCore
@@ -32,9 +33,11 @@ except ImportError as exc:  # pragma: no cover - only on a broken install or an 
     ) from exc
 
 __all__ = [
+    "AsyncHandle",
     "EventLog",
     "HTTPProtocol",
     "ObserverCore",
+    "PlainFinish",
     "RequestCore",
     "ResponseCore",
     "TaskRing",

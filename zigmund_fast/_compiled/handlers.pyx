@@ -1,0 +1,143 @@
+# cython: language_level=3
+"""The per-request driver of a route: call the handler, run its coroutine's first step, make the Response.
+
+Why this is compiled: every request runs it. In Python it was three or four
+frames per request (``handle``, ``finish``, ``to_response``, ``raw_response``)
+plus a ``StopIteration`` raised and caught for every coroutine that finished
+without suspending: about 0.4 us of the ~3 us hello-JSON cost in-process
+(benchmarks/README.md, session 3). Here the first step is ``PyIter_Send``,
+which hands back the return value without an exception, and the plain
+"value -> JSON Response" finish is one C call.
+
+What a route does stays decided in Python when it is registered (app.py's
+``_build_handle``): these classes only carry out that plan.
+"""
+
+import asyncio
+import logging
+
+from cpython.ref cimport Py_DECREF, PyObject
+
+from zigmund_fast._compiled.messages cimport ResponseCore, new_response
+
+logger = logging.getLogger("zigmund_fast")
+
+cdef object get_running_loop = asyncio.get_running_loop
+
+# CPython's PySendResult: PYGEN_RETURN = 0, PYGEN_ERROR = -1 (an exception is set), PYGEN_NEXT = 1.
+cdef extern from "Python.h":
+    int PyIter_Send(object iterator, object arg, PyObject** presult) except -1
+
+
+cdef class PlainFinish:
+    """``finish(request, value)`` for a route without a response plan.
+
+    A ``Response`` passes through; any other value is JSON-encoded with
+    ``encode`` into a ``response_type`` with the route's status. The response's
+    own tasks join the request's, and the request's batch learns its route,
+    request id and error strategy (for events and the task runner).
+    """
+
+    cdef object encode
+    cdef int status_code
+    cdef object on_error
+    cdef object route_path
+    cdef object strategy
+    cdef type response_type
+
+    def __init__(self, encode, int status_code, on_error, route_path, strategy, type response_type):
+        self.encode = encode
+        self.status_code = status_code
+        self.on_error = on_error
+        self.route_path = route_path
+        self.strategy = strategy
+        self.response_type = response_type
+
+    def __call__(self, request, value):
+        cdef ResponseCore response
+        if isinstance(value, ResponseCore):
+            response = <ResponseCore>value
+        else:
+            try:
+                response = new_response(self.response_type, self.encode(value), self.status_code,
+                                        "application/json")
+            except Exception as exc:
+                return self.on_error(request, exc)
+        own = response.background
+        if own is not None:
+            # NOTE: one queue per request; a response's own tasks run after the injected ones.
+            tasks = request.background
+            if tasks is None:
+                request.background = own
+            elif tasks is not own:
+                tasks.extend(own)
+        tasks = request.background
+        if tasks is not None:
+            tasks.route = self.route_path
+            tasks.request_id = request.request_id
+            tasks.strategy = self.strategy
+        return response
+
+
+cdef class AsyncHandle:
+    """``handle(request)`` for an ``async def`` route: a Response, or a Future of one.
+
+    ``call(request)`` makes the handler's coroutine when the arguments cannot
+    fail (only ``Request``/``BackgroundTasks``); otherwise ``collect(request)``
+    gives the keyword arguments or the error to answer with. With ``eager`` the
+    coroutine's first step runs right here: most handlers finish without
+    suspending, and then no asyncio Task is made. ``resume(coro, yielded,
+    request, finish, on_error)`` and ``run_in_task(coro, request, finish,
+    on_error)`` are the coroutines that carry on inside a Task.
+    """
+
+    cdef object call
+    cdef object collect
+    cdef object endpoint
+    cdef bint has_extractors
+    cdef bint eager
+    cdef object finish
+    cdef object on_error
+    cdef object resume
+    cdef object run_in_task
+    cdef object name
+
+    def __init__(self, call, collect, endpoint, bint has_extractors, bint eager, finish, on_error, resume,
+                 run_in_task, name):
+        self.call = call
+        self.collect = collect
+        self.endpoint = endpoint
+        self.has_extractors = has_extractors
+        self.eager = eager
+        self.finish = finish
+        self.on_error = on_error
+        self.resume = resume
+        self.run_in_task = run_in_task
+        self.name = name
+
+    def __call__(self, request):
+        cdef PyObject* result = NULL
+        cdef int status
+        if self.call is not None:
+            coro = self.call(request)
+        elif self.has_extractors:
+            kwargs = self.collect(request)
+            if type(kwargs) is not dict:
+                return self.on_error(request, kwargs)
+            coro = self.endpoint(**kwargs)
+        else:
+            coro = self.endpoint()
+        if not self.eager:
+            return get_running_loop().create_task(self.run_in_task(coro, request, self.finish, self.on_error))
+        try:
+            status = PyIter_Send(coro, None, &result)
+        except BaseException as exc:
+            if isinstance(exc, RuntimeError) and "inside a task" in str(exc):
+                logger.error("handler %s needs to start inside an asyncio Task (%s): register it with "
+                             "eager=False, or App(eager_handlers=False)", self.name, exc)
+            return self.on_error(request, exc)
+        value = <object>result  # a new reference, now also held by `value`
+        Py_DECREF(value)
+        if status == 0:  # returned without suspending
+            return self.finish(request, value)
+        return get_running_loop().create_task(self.resume(coro, value, request, self.finish, self.on_error))
