@@ -208,14 +208,14 @@ def test_other_connections_and_keep_alive_requests_are_answered_while_a_task_sle
             sock.sendall(GET % b"/ping")  # the same keep-alive connection
             response = read_response(sock)
             timings.append(time.monotonic() - started)
-            assert (response.status, response.body) == (200, b"pong")
+            assert (response.status, response.body) == (200, b'"pong"')
         for _ in range(3):
             started = time.monotonic()
             with server.connect() as other:  # new connections
                 other.sendall(GET % b"/ping")
                 response = read_response(other)
             timings.append(time.monotonic() - started)
-            assert (response.status, response.body) == (200, b"pong")
+            assert (response.status, response.body) == (200, b'"pong"')
     assert max(timings) < 0.5, timings
     assert server.call(lambda: list(finished)) == []  # all of that happened while the task slept
     assert wait_until(server, lambda: finished == [True], timeout=5)

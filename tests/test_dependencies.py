@@ -136,7 +136,7 @@ def test_sub_dependencies_resolve_in_order_and_share_values(client: Any) -> None
     async def repo(r: str = Depends(repository)) -> str:
         return r
 
-    assert client(app).get("/repo").text == "repo(db:sqlite,sqlite)"
+    assert client(app).get("/repo").json() == "repo(db:sqlite,sqlite)"
     assert order == ["settings", "database", "repository"]
 
 
@@ -211,7 +211,7 @@ def test_dependencies_get_request_headers_and_the_shared_task_queue(client: Any)
         tasks.add(ran.append, "handler")
         return agent
 
-    assert client(app).get("/audited", headers={"agent": "curl"}).text == "curl"
+    assert client(app).get("/audited", headers={"agent": "curl"}).json() == "curl"
     assert ran == ["audit /audited curl", "handler"]
 
 
@@ -291,7 +291,7 @@ def test_missing_header_of_a_sub_dependency_is_a_422(client: Any) -> None:
     c = client(app)
     assert c.get("/me").json() == {"detail": [
         {"type": "missing", "loc": ["header", "x-token"], "msg": "Field required", "input": None}]}
-    assert c.get("/me", headers={"x-token": "abc"}).text == "abc"
+    assert c.get("/me", headers={"x-token": "abc"}).json() == "abc"
 
 
 def test_a_dependency_raising_http_exception_answers_with_it(client: Any) -> None:
@@ -313,7 +313,7 @@ def test_a_dependency_raising_http_exception_answers_with_it(client: Any) -> Non
     assert response.json() == {"detail": "bad key"}
     assert response.headers.get("x-why") == "key"
     assert handled == []
-    assert c.get("/guarded?key=secret").text == "ok"
+    assert c.get("/guarded?key=secret").json() == "ok"
 
 
 # Dependencies with yield
@@ -343,7 +343,7 @@ def test_yield_exits_run_last_entered_first(client: Any) -> None:
         log.append("handler")
         return i + o
 
-    assert client(app).get("/nested").text == "innerouter"
+    assert client(app).get("/nested").json() == "innerouter"
     assert log == ["enter outer", "enter middle", "enter inner", "handler", "exit inner", "exit middle",
                    "exit outer"]
 
@@ -366,7 +366,7 @@ def test_default_exit_runs_after_the_background_tasks(client: Any) -> None:
         tasks.add(use, db)
         return "queued"
 
-    assert client(app).post("/work").text == "queued"
+    assert client(app).post("/work").json() == "queued"
     assert log == ["task sees open=True", "closed"]
 
 
@@ -398,7 +398,7 @@ def test_default_exit_runs_after_the_response_reached_the_client(serve: Any) -> 
         response = read_response(sock)
         open_when_received = state["open"]
         client_has_response.set()
-    assert response.status == 200 and response.body == b"done"
+    assert response.status == 200 and response.body == b'"done"'
     assert open_when_received is True
     assert wait_for(lambda: state["events"] == ["task open=True", "exit"]), state["events"]
 
@@ -418,7 +418,7 @@ def test_default_exit_without_tasks_still_runs_after_the_response(serve: Any) ->
     server = serve(app)
     with server.connect() as sock:
         sock.sendall(GET % b"/plain")
-        assert read_response(sock).body == b"s"
+        assert read_response(sock).body == b'"s"'
     assert closed.wait(5)
 
 
@@ -468,7 +468,7 @@ def test_function_scope_exits_before_the_response_is_sent(serve: Any) -> None:
         sock.sendall(GET % b"/scoped")
         response = read_response(sock)
         open_when_received = state["open"]
-    assert response.body == b"done"
+    assert response.body == b'"done"'
     assert open_when_received is False  # closed before the response was written
     assert wait_for(lambda: len(state["events"]) == 3)
     assert state["events"] == ["handler", "exit", "task open=False"]
@@ -602,7 +602,7 @@ def test_failing_exit_after_the_response_is_logged(client: Any, caplog: pytest.L
         return "sent"
 
     with caplog.at_level(logging.ERROR, logger="zigmund_fast.dependencies"):
-        assert client(app).get("/broken").text == "sent"
+        assert client(app).get("/broken").json() == "sent"
     assert "cleanup failed" in caplog.text
 
 
@@ -626,13 +626,13 @@ def test_dependency_overrides_replace_a_dependency_until_removed(client: Any) ->
         return name
 
     c = client(app)
-    assert c.get("/repo").text == "repo on postgres"
+    assert c.get("/repo").json() == "repo on postgres"
     app.dependency_overrides[real_db] = fake_db
-    assert c.get("/repo?name=memory").text == "repo on memory"
+    assert c.get("/repo?name=memory").json() == "repo on memory"
     app.dependency_overrides[repository] = lambda: "stub"
-    assert c.get("/repo").text == "stub"
+    assert c.get("/repo").json() == "stub"
     app.dependency_overrides = {}
-    assert c.get("/repo").text == "repo on postgres"
+    assert c.get("/repo").json() == "repo on postgres"
 
 
 def test_route_level_dependencies_run_first_and_their_values_are_dropped(client: Any) -> None:

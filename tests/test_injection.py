@@ -174,10 +174,10 @@ def test_sync_handlers_run_and_may_take_tasks(client: TestClient) -> None:
     assert client.get("/sync/21").json() == {"n": 42}
 
 
-def test_str_return_is_text_plain(client: TestClient) -> None:
+def test_str_return_is_a_json_string_as_in_fastapi(client: TestClient) -> None:
     response = client.get("/text")
-    assert response.text == "hello"
-    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.content == b'"hello"'
+    assert response.headers["content-type"] == "application/json"
 
 
 def test_unsupported_parameter_type_is_a_readable_registration_error() -> None:
@@ -296,3 +296,36 @@ def _pattern_handler() -> Any:
         return None
 
     return handler
+
+
+class Stock(msgspec.Struct):
+    count: int
+    ratio: float = 1.0
+
+
+def lax_numbers_app() -> App:
+    app = App()
+
+    @app.post("/stock")
+    async def stock(item: Stock) -> Stock:
+        return item
+
+    @app.post("/embedded")
+    async def embedded(item: Stock, note: Annotated[str, zigmund.Body()] = "") -> dict[str, Any]:
+        return {"count": item.count, "note": note}
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/stock", "/embedded"])
+def test_body_numbers_are_read_laxly_as_pydantic_does(path: str) -> None:
+    """Found by schemathesis: JSON Schema's "integer" includes 3.0, and FastAPI accepts it (and "3")."""
+    def wrap(fields: dict[str, Any]) -> dict[str, Any]:
+        return fields if path == "/stock" else {"item": fields}
+
+    with TestClient(lax_numbers_app()) as client:
+        for count in (3, 3.0, "3"):
+            response = client.post(path, json=wrap({"count": count}))
+            assert (response.status_code, response.json()["count"]) == (200, 3), count
+        for count in (3.5, "three"):
+            assert client.post(path, json=wrap({"count": count})).status_code == 422, count

@@ -204,8 +204,8 @@ def test_response_parameter_without_changes_keeps_the_route_status(app: App, cli
         return "text"
 
     response = client_for(app).get("/plain")
-    assert (response.status_code, response.text, response.headers["content-type"]) == (
-        202, "text", "text/plain; charset=utf-8")
+    assert (response.status_code, response.json(), response.headers["content-type"]) == (
+        202, "text", "application/json")
 
 
 def test_a_returned_response_ignores_the_parameter_as_in_fastapi(app: App, client_for) -> None:  # type: ignore[no-untyped-def]
@@ -464,4 +464,15 @@ def test_a_stream_whose_head_cannot_be_encoded_is_a_500(app: App, client_for) ->
     client = client_for(app)
     response = client.get("/euro")
     assert (response.status_code, response.json()) == (500, {"detail": "Internal Server Error"})
-    assert client.get("/ok").text == "fine"
+    assert client.get("/ok").json() == "fine"
+
+
+def test_a_declared_media_type_is_still_readable_on_the_class_and_settable_per_response() -> None:
+    class CSVResponse(Response):
+        media_type = "text/csv"
+
+    assert CSVResponse.media_type == "text/csv"
+    response = CSVResponse(b"a,b")
+    assert response.media_type == "text/csv"
+    response.media_type = "text/plain"
+    assert response.media_type == "text/plain" and CSVResponse.media_type == "text/csv"

@@ -103,8 +103,8 @@ def test_include_without_prefix_and_app_level_prefix_only() -> None:
     app.include_router(router)
     app.include_router(router, prefix="/v2")
     with TestClient(app) as client:
-        assert client.get("/plain").text == "plain"
-        assert client.get("/v2/plain").text == "plain"
+        assert client.get("/plain").json() == "plain"
+        assert client.get("/v2/plain").json() == "plain"
 
 
 def test_routes_added_after_include_are_not_registered() -> None:

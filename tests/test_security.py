@@ -212,7 +212,7 @@ def test_security_scheme_can_be_overridden_in_tests() -> None:
 
     app.dependency_overrides[api_key_header] = lambda: "test-key"
     with TestClient(app) as client:
-        assert client.get("/me").text == "test-key"
+        assert client.get("/me").json() == "test-key"
 
 
 def test_security_scopes_string_is_rejected() -> None:

@@ -13,8 +13,12 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from zigmund_fast._impl import AsyncHandle, PlainFinish
 from zigmund_fast.background import ErrorStrategy, check_strategy
+from zigmund_fast.body_errors import validation_error
 from zigmund_fast.dependencies import with_dependencies
+from zigmund_fast.encoders import plain_json_encoder
+from zigmund_fast.exception_handlers import check_handler_key, handler_keys
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
 from zigmund_fast.injection import (
     build_plan,
@@ -24,8 +28,10 @@ from zigmund_fast.injection import (
 from zigmund_fast.lifespan import EventHandler, Lifespan, LifespanFactory
 from zigmund_fast.metrics import Metrics
 from zigmund_fast.observability import Observer
+from zigmund_fast.openapi.metadata import check_app_metadata
 from zigmund_fast.params import Depends
 from zigmund_fast.requests import Request, State
+from zigmund_fast.response_fields import check_filtered_model, field_names
 from zigmund_fast.response_plan import (
     FROM_ANNOTATION,
     check_response_class,
@@ -39,9 +45,9 @@ from zigmund_fast.routing import (
     Route,
     RouteMethods,
     RouteTable,
-    allowed_methods,
     compile_path,
 )
+from zigmund_fast.unmatched import method_not_allowed, not_found
 from zigmund_fast.websockets import (
     WEBSOCKET_METHOD,
     check_websocket_plan,
@@ -55,8 +61,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response]
 
 _json_encode = msgspec.json.Encoder().encode
-_NOT_FOUND_BODY = b'{"detail":"Not Found"}'
-_NOT_ALLOWED_BODY = b'{"detail":"Method Not Allowed"}'
 _SERVER_ERROR_BODY = b'{"detail":"Internal Server Error"}'
 
 
@@ -65,6 +69,10 @@ class App(RouteMethods):
 
     Parameters:
         title, version, description: shown in the OpenAPI document.
+        summary, terms_of_service, contact, license_info: the rest of the OpenAPI ``info``
+            (``contact={"name", "url", "email"}``, ``license_info={"name", "url" or "identifier"}``).
+        openapi_tags: tag metadata, the document's top-level ``tags``
+            (``[{"name": ..., "description": ..., "externalDocs": {...}}]``), in the order shown.
         background_errors: ``"continue"`` (default) runs a request's remaining
             tasks after one fails; ``"stop"`` skips them (both are logged); or a
             callable ``(TaskInfo, exc) -> "continue" | "stop"``. Routes may override it.
@@ -94,6 +102,8 @@ class App(RouteMethods):
             ``request.state``. on_startup, on_shutdown: callables run then too
             (see ``zigmund_fast.lifespan``).
         middleware: ``Middleware(cls, **options)`` records; the first runs outermost.
+        redirect_slashes: answer a path no route matches with 307 to the same path
+            with(out) its trailing slash when a route matches that (see ``zigmund_fast.unmatched``).
     """
 
     def __init__(
@@ -102,6 +112,11 @@ class App(RouteMethods):
         version: str = "0.1.0",
         *,
         description: str | None = None,
+        summary: str | None = None,
+        terms_of_service: str | None = None,
+        contact: dict[str, Any] | None = None,
+        license_info: dict[str, Any] | None = None,
+        openapi_tags: list[dict[str, Any]] | None = None,
         background_errors: ErrorStrategy = "continue",
         shutdown_timeout: float = 30.0,
         openapi_url: str | None = "/openapi.json",
@@ -117,8 +132,11 @@ class App(RouteMethods):
         on_startup: Sequence[EventHandler] | None = None,
         on_shutdown: Sequence[EventHandler] | None = None,
         middleware: Sequence[Any] | None = None,
+        redirect_slashes: bool = True,
     ) -> None:
         check_strategy(background_errors)
+        check_app_metadata(summary=summary, terms_of_service=terms_of_service, contact=contact,
+                           license_info=license_info, openapi_tags=openapi_tags)
         if max_pending_tasks < 0:
             raise ValueError("max_pending_tasks must be >= 0")
         if shutdown_timeout < 0:
@@ -126,6 +144,11 @@ class App(RouteMethods):
         self.title = title
         self.version = version
         self.description = description
+        self.summary = summary
+        self.terms_of_service = terms_of_service
+        self.contact = contact
+        self.license_info = license_info
+        self.openapi_tags = openapi_tags
         self.background_errors: ErrorStrategy = background_errors
         self.shutdown_timeout = shutdown_timeout
         self.openapi_url = openapi_url
@@ -135,6 +158,7 @@ class App(RouteMethods):
         self.max_pending_tasks = max_pending_tasks
         self.eager_handlers = eager_handlers
         self.request_ids = request_ids
+        self.redirect_slashes = redirect_slashes
         # Set by `zigmund serve --root-path` (or by hand): the prefix a proxy serves the app under.
         self.root_path = ""
         # Set once a route declares max_body_size; only then does the protocol ask body_limit_for.
@@ -143,7 +167,8 @@ class App(RouteMethods):
         self._observing = bool(request_ids)
         self.routes: list[Route] = []
         self._middleware: list[Callable[..., Any]] = []
-        self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {}
+        # Exception classes, and status codes (for HTTPExceptions with that status), to handlers.
+        self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {}
         self._table = RouteTable()
         self._static = self._table.static
         # WebSocket routes: a table of their own, looked up only for upgrade requests.
@@ -190,6 +215,9 @@ class App(RouteMethods):
         response_model: Any = FROM_ANNOTATION,
         response_model_exclude_unset: bool = False,
         response_model_exclude_none: bool = False,
+        response_model_include: set[str] | None = None,
+        response_model_exclude: set[str] | None = None,
+        response_description: str = "Successful Response",
         response_class: type[Response] | None = None,
         responses: dict[int | str, Any] | None = None,
         max_body_size: int | None = None,
@@ -198,7 +226,9 @@ class App(RouteMethods):
 
         ``response_model`` (by default the return annotation, when it names a
         model; ``None`` turns that off) filters what the handler returns to the
-        model's fields; ``response_class`` wraps values that are not already a
+        model's fields (``response_model_include`` / ``_exclude``: sets of field names
+        to keep / leave out); ``response_description`` describes the success response
+        in OpenAPI; ``response_class`` wraps values that are not already a
         ``Response`` (``HTMLResponse``, ``EventSourceResponse`` for a generator...).
         ``responses={404: {"model": Message, "description": ...}}`` adds OpenAPI responses.
         ``max_body_size`` (bytes) replaces the server's body limit for this route: a
@@ -211,6 +241,13 @@ class App(RouteMethods):
         if not callable(endpoint):
             raise TypeError(f"handler for {path!r} must be callable, got {endpoint!r}")
         check_response_class(response_class, f"route {path!r}")
+        if not isinstance(response_description, str):
+            raise TypeError(f"route {path!r}: response_description must be a string, got {response_description!r}")
+        include = field_names(response_model_include, "response_model_include", f"route {path!r}")
+        exclude = field_names(response_model_exclude, "response_model_exclude", f"route {path!r}")
+        response_model = resolve_response_model(endpoint, response_model)
+        if include is not None or exclude is not None:
+            check_filtered_model(response_model, f"route {path!r}")
         status_code_given = status_code
         if status_code is None and response_class is not None:
             status_code = default_status(response_class)
@@ -226,9 +263,11 @@ class App(RouteMethods):
             status_code=status_code, include_in_schema=include_in_schema, operation_id=operation_id,
             deprecated=deprecated, name=name, options={
                 "background_errors": background_errors, "eager": eager,
-                "response_model": resolve_response_model(endpoint, response_model),
+                "response_model": response_model,
                 "response_model_exclude_unset": response_model_exclude_unset,
                 "response_model_exclude_none": response_model_exclude_none,
+                "response_model_include": include, "response_model_exclude": exclude,
+                "response_description": response_description,
                 "response_class": response_class, "status_code_given": status_code_given,
                 "responses": check_responses(responses, f"route {path!r}"),
                 "max_body_size": max_body_size,
@@ -326,8 +365,16 @@ class App(RouteMethods):
         """Whether requests get ids and events (decided when a server or TestClient starts)."""
         return self.request_ids if self.request_ids is not None else self.observer.enabled
 
-    def exception_handler(self, exc_class: type[BaseException], handler: ExceptionHandler | None = None) -> Any:
-        """Register ``handler(request, exc) -> Response`` for ``exc_class``: call form or decorator."""
+    def exception_handler(
+        self, exc_class: type[BaseException] | int, handler: ExceptionHandler | None = None,
+    ) -> Any:
+        """Register ``handler(request, exc) -> Response`` for ``exc_class``: call form or decorator.
+
+        ``exc_class`` may be a status code: the handler then takes ``HTTPException``s with that
+        status (before any class handler), including the 404 and 405 of unmatched requests;
+        ``500`` takes errors no class handler took.
+        """
+        check_handler_key(exc_class)
         if handler is not None:
             self.exception_handlers[exc_class] = handler
             return handler
@@ -352,17 +399,21 @@ class App(RouteMethods):
         if table is None:
             if self._mounts is not None:
                 return self._mounts.dispatch(request)  # type: ignore[no-any-return]
-            return Response(_NOT_FOUND_BODY, 404, None, "application/json")
+            return not_found(self, request)
         route = table.get(request.method)
         if route is None:
             if request.method == "HEAD":
                 route = table.get("GET")
             if route is None:
-                return Response(_NOT_ALLOWED_BODY, 405, {"allow": allowed_methods(table)}, "application/json")
+                return method_not_allowed(self, request, table)
         if raw_params is not None:
             request.path_params = raw_params
         request.route = route
         return route.handle(request)
+
+    def route_not_found(self, request: Request) -> Response | asyncio.Future[Response]:
+        """Called for a request no route and no mount matched: a trailing-slash redirect or a 404."""
+        return not_found(self, request)
 
     def dispatch_websocket(self, request: Request) -> Response | Route:
         """Called by the server for a WebSocket upgrade request: its route, or the Response refusing it."""
@@ -442,30 +493,18 @@ class App(RouteMethods):
         if eager is None:
             eager = self.eager_handlers
 
+        # Routes whose signature mentions dates or durations write them as FastAPI does (encoders.py).
+        json_encode = plain_json_encoder(endpoint, [spec.annotation for spec in route.plan.params])
+
         def to_response(value: Any) -> Response:
             if isinstance(value, Response):
                 return value
-            if isinstance(value, str):
-                return Response(value, status_code, None, "text/plain")
-            return raw_response(_json_encode(value), status_code, "application/json")
+            # NOTE: a str is JSON too ("hello" -> "\"hello\""), as in FastAPI; Response.text() sends text.
+            return raw_response(json_encode(value), status_code, "application/json")
 
-        def finish(request: Request, value: Any) -> Response:
-            try:
-                response = to_response(value)
-            except Exception as exc:
-                return on_error(request, exc)
-            if response.background is not None:
-                # NOTE: one queue per request; a response's own tasks run after the injected ones.
-                if request.background is None:
-                    request.background = response.background
-                elif request.background is not response.background:
-                    request.background.extend(response.background)
-            tasks = request.background
-            if tasks is not None:
-                tasks.route = route_path
-                tasks.request_id = request.request_id
-                tasks.strategy = route_strategy
-            return response
+        # PERF: the compiled finish (value -> JSON Response, tasks labelled with the route); see handlers.pyx.
+        finish: Callable[[Request, Any], Response] = PlainFinish(
+            json_encode, status_code, on_error, route_path, route_strategy, Response)
 
         # response_model / response_class / a `response: Response` parameter / a generator handler:
         # a converter chosen here runs before `finish`; routes without any keep `finish` itself.
@@ -490,43 +529,20 @@ class App(RouteMethods):
             except HTTPException as exc:  # a body that can't be parsed at all (a malformed form)
                 return exc  # type: ignore[return-value]
             if errors:
-                return RequestValidationError(errors)
+                return validation_error(request, errors)
             return kwargs
 
         if is_async:
+            # PERF: the compiled driver; with `eager` it runs the coroutine's first step itself, and most
+            # handlers finish there without an asyncio Task (handlers.pyx).
+            return AsyncHandle(infallible_call, collect, endpoint, bool(extractors), eager, finish,  # type: ignore[no-any-return]
+                               on_error, _resume, _run_in_task, route.name)
 
-            def handle(request: Request) -> Any:
-                if infallible_call is not None:
-                    coro = infallible_call(request)
-                elif extractors:
-                    kwargs = collect(request)
-                    if type(kwargs) is not dict:
-                        return on_error(request, kwargs)  # type: ignore[arg-type]
-                    coro = endpoint(**kwargs)  # type: ignore[arg-type]
-                else:
-                    coro = endpoint()
-                if not eager:
-                    return asyncio.get_running_loop().create_task(_run_in_task(coro, request, finish, on_error))
-                # PERF: run the handler's first step right here; most handlers finish
-                # without suspending, and then no asyncio Task is ever created.
-                try:
-                    yielded = coro.send(None)
-                except StopIteration as stop:
-                    return finish(request, stop.value)
-                except BaseException as exc:
-                    if isinstance(exc, RuntimeError) and "inside a task" in str(exc):
-                        logger.error("handler %s needs to start inside an asyncio Task (%s): register it with "
-                                     "eager=False, or App(eager_handlers=False)", route.name, exc)
-                    return on_error(request, exc)
-                return asyncio.get_running_loop().create_task(_resume(coro, yielded, request, finish, on_error))
-
-        else:
-
-            def handle(request: Request) -> Any:  # type: ignore[misc]
-                kwargs = collect(request) if extractors else {}
-                if type(kwargs) is not dict:
-                    return on_error(request, kwargs)  # type: ignore[arg-type]
-                return self._run_in_threadpool(endpoint, kwargs, request, finish, on_error)  # type: ignore[arg-type]
+        def handle(request: Request) -> Any:
+            kwargs = collect(request) if extractors else {}
+            if type(kwargs) is not dict:
+                return on_error(request, kwargs)  # type: ignore[arg-type]
+            return self._run_in_threadpool(endpoint, kwargs, request, finish, on_error)  # type: ignore[arg-type]
 
         return handle
 
@@ -577,8 +593,9 @@ class App(RouteMethods):
             background._items = []
         else:
             request.background = None
-        for cls in type(exc).__mro__:
-            handler = self.exception_handlers.get(cls)  # type: ignore[arg-type]
+        handlers = self.exception_handlers
+        for key in handler_keys(exc) if handlers else ():
+            handler = handlers.get(key)
             if handler is not None:
                 try:
                     result = handler(request, exc)
@@ -592,7 +609,7 @@ class App(RouteMethods):
                             _finish_handler(result, yielded))
                     return result
                 except Exception:
-                    logger.exception("exception handler for %s failed", cls.__name__)
+                    logger.exception("exception handler for %s failed", getattr(key, "__name__", key))
                     return Response(_SERVER_ERROR_BODY, 500, None, "application/json")
         if isinstance(exc, HTTPException):
             return Response.json({"detail": exc.detail}, exc.status_code, exc.headers)
@@ -616,7 +633,9 @@ class App(RouteMethods):
         from zigmund_fast.openapi import build_openapi
 
         document = build_openapi(title=self.title, version=self.version, routes=self.routes,
-                                 description=self.description)
+                                 description=self.description, summary=self.summary,
+                                 terms_of_service=self.terms_of_service, contact=self.contact,
+                                 license_info=self.license_info, tags=self.openapi_tags)
         if self.root_path:
             document["servers"] = [{"url": self.root_path}]
         return document

@@ -35,7 +35,7 @@ import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
-from zigmund_fast.exceptions import RequestValidationError
+from zigmund_fast.body_errors import validation_error
 from zigmund_fast.injection import (
     Extractor,
     InjectionPlan,
@@ -355,7 +355,7 @@ async def _run(steps: list[_Step], request: Request, run_sync: RunSync) -> Any:
                 kwargs[name] = SecurityScopes(step.scopes)
             if index == last:
                 if errors:
-                    raise RequestValidationError(errors)
+                    raise validation_error(request, errors)
                 if step.kind == _ASYNC:
                     result = await step.call(**kwargs)
                 elif step.kind == _SYNC:

@@ -1,12 +1,26 @@
-"""``jsonable_encoder``: turn models, dataclasses, datetimes, UUIDs, enums... into JSON-compatible data."""
+"""``jsonable_encoder``: turn models, dataclasses, datetimes, UUIDs, enums... into JSON-compatible data.
+
+Also the JSON encoding of a route's plain return values (dicts, lists,
+dataclasses) when they may hold dates and durations: FastAPI writes a
+``timedelta`` there as float seconds and a ``datetime`` as ``isoformat()``
+(``+00:00``), where msgspec writes ISO 8601 durations and ``Z``. The choice is
+made once per route (``plain_json_encoder``), so a route whose signature never
+mentions a date, time or duration keeps msgspec's encoder and pays nothing.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
 
 from zigmund_fast.pydantic_compat import is_pydantic_model
+
+_json_encode = msgspec.json.Encoder().encode
 
 
 def _fallback(value: Any) -> Any:
@@ -15,13 +29,88 @@ def _fallback(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-compatible")
 
 
+def fastapi_temporals(value: Any) -> Any:
+    """``value`` with timedeltas as float seconds and datetimes/times as ``isoformat()``, as FastAPI writes
+    them in plain values (dicts, lists, tuples, sets, dataclasses).
+
+    Models (msgspec Structs, pydantic models) keep their own format, as a pydantic
+    model does in FastAPI (ISO 8601 durations, ``Z``).
+    """
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {key: fastapi_temporals(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [fastapi_temporals(item) for item in value]
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, (datetime, time)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: fastapi_temporals(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    return value
+
+
 def jsonable_encoder(value: Any) -> Any:
     """``value`` as dicts, lists, str, int, float, bool and None (what ``json.dumps`` accepts).
 
     msgspec Structs, dataclasses, TypedDicts, datetimes (ISO 8601 strings),
-    UUIDs, enums, sets and pydantic models (when installed) are converted.
+    UUIDs, enums, sets and pydantic models (when installed) are converted; as
+    in FastAPI, a ``timedelta`` outside a model is its number of seconds.
     """
-    return msgspec.to_builtins(value, enc_hook=_fallback)
+    return msgspec.to_builtins(fastapi_temporals(value), enc_hook=_fallback)
 
 
-__all__ = ["jsonable_encoder"]
+def encode_with_fastapi_temporals(value: Any) -> bytes:
+    """JSON of a plain return value, with dates and durations written as FastAPI writes them."""
+    return _json_encode(fastapi_temporals(value))
+
+
+def plain_json_encoder(endpoint: Callable[..., Any], annotations: Iterable[Any]) -> Callable[[Any], bytes]:
+    """The encoder for a route's plain return values, chosen once when the route is built.
+
+    ``annotations`` are the route's parameter types; with the handler's return
+    annotation they say whether a value may hold a date, time or duration (a
+    ``datetime`` parameter, or the difference of two). Only then is the value
+    walked before msgspec encodes it.
+
+    NOTE: a handler that makes a ``timedelta`` without any such type in its
+    signature gets msgspec's ISO 8601 duration; return ``jsonable_encoder(value)``
+    for FastAPI's seconds.
+    """
+    try:
+        returned = typing.get_type_hints(endpoint).get("return")
+    except (NameError, TypeError, AttributeError):  # an unresolvable annotation says nothing
+        returned = None
+    seen: set[int] = set()
+    if any(_mentions_temporal(annotation, seen) for annotation in (*annotations, returned)):
+        return encode_with_fastapi_temporals
+    return _json_encode
+
+
+def _mentions_temporal(annotation: Any, seen: set[int]) -> bool:
+    if id(annotation) in seen:
+        return False
+    seen.add(id(annotation))
+    if isinstance(annotation, type):
+        if issubclass(annotation, (date, time, timedelta)):
+            return True
+        return any(_mentions_temporal(field, seen) for field in _field_types(annotation))
+    return any(_mentions_temporal(arg, seen) for arg in typing.get_args(annotation))
+
+
+def _field_types(cls: type) -> list[Any]:
+    """The field types of a model class (Struct, dataclass, TypedDict, pydantic); none for other classes."""
+    try:
+        if issubclass(cls, msgspec.Struct):
+            return [field.type for field in msgspec.structs.fields(cls)]
+        if dataclasses.is_dataclass(cls) or typing.is_typeddict(cls):
+            return list(typing.get_type_hints(cls).values())
+        if is_pydantic_model(cls):
+            return [field.annotation for field in cls.model_fields.values()]  # type: ignore[attr-defined]
+    except (NameError, TypeError, AttributeError):  # an unresolvable forward reference: nothing to learn
+        return []
+    return []
+
+
+__all__ = ["encode_with_fastapi_temporals", "fastapi_temporals", "jsonable_encoder", "plain_json_encoder"]

@@ -25,12 +25,15 @@ class HTTPException(Exception):
 class RequestValidationError(Exception):
     """The request did not match the handler's declared parameters (answered with 422)."""
 
-    def __init__(self, errors: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, errors: Sequence[dict[str, Any]], *, body: Any = None) -> None:
         self._errors = list(errors)
+        # What the client sent, as FastAPI keeps it: the parsed JSON body (bytes if it was not JSON).
+        self.body = body
         super().__init__(self._errors)
 
     def errors(self) -> list[dict[str, Any]]:
-        return list(self._errors)
+        """The errors, each ``loc`` a tuple as in FastAPI (``("query", "q")``; a list in the JSON body)."""
+        return tuple_locs(self._errors)
 
 
 class ResponseValidationError(Exception):
@@ -41,4 +44,9 @@ class ResponseValidationError(Exception):
         super().__init__(f"the value returned by {where} does not match its response_model: {self._errors}")
 
     def errors(self) -> list[dict[str, Any]]:
-        return list(self._errors)
+        return tuple_locs(self._errors)
+
+
+def tuple_locs(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``errors`` with each ``loc`` a tuple (errors are built with lists; FastAPI's have tuples)."""
+    return [{**error, "loc": tuple(error["loc"])} if "loc" in error else dict(error) for error in errors]

@@ -22,10 +22,16 @@ import msgspec
 
 from zigmund_fast import params as markers
 from zigmund_fast.background import BackgroundTasks
+from zigmund_fast.body_errors import (
+    INVALID,
+    BodyShape,
+    embedded_body,
+    is_json_request,
+    load_json,
+)
 from zigmund_fast.exceptions import HTTPException
 from zigmund_fast.forms import FormData, FormError, UploadFile, parse_form
 from zigmund_fast.pydantic_compat import is_pydantic_model
-from zigmund_fast.pydantic_compat import validate as validate_pydantic
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, raw_response
 from zigmund_fast.websockets import WebSocket
@@ -177,6 +183,8 @@ def _split_annotated(annotation: Any) -> tuple[Any, markers.Param | None]:
 def _is_body_type(annotation: Any) -> bool:
     if annotation in (dict, list) or typing.get_origin(annotation) in (dict, list):
         return True
+    if typing.get_origin(annotation) in (Union, types.UnionType):  # ``Cat | Dog``: a body, as in FastAPI
+        return any(_is_body_type(arg) for arg in typing.get_args(annotation) if arg is not _NONE_TYPE)
     if isinstance(annotation, type):
         return issubclass(annotation, msgspec.Struct) or dataclasses.is_dataclass(annotation) or (
             typing.is_typeddict(annotation) or is_pydantic_model(annotation)
@@ -661,13 +669,14 @@ def _cookies(request: Request) -> dict[str, str]:
 def _body_extractors(
     body_params: list[tuple[str, Any, markers.Param | None, Any]], embed: bool
 ) -> list[tuple[str, Extractor]]:
+    # NOTE: the success path is one lax msgspec decode; only a failed one goes to body_errors,
+    # which reports every error in FastAPI's vocabulary.
     result: list[tuple[str, Extractor]] = []
     if not embed:
-        pname, annotation, marker, default = body_params[0]
-        pydantic_model = _unwrap_optional(annotation)[0]
-        if not is_pydantic_model(pydantic_model):
-            pydantic_model = None
-        decoder = msgspec.json.Decoder(Any if pydantic_model is not None else annotation)
+        pname, annotation, _, default = body_params[0]
+        shape = BodyShape(annotation)
+        decoder = shape.decoder()
+        validate_model = shape.pydantic_model is not None
         required = default is _UNSET
 
         def extract_whole(request: Request, errors: Errors) -> Any:
@@ -676,87 +685,38 @@ def _body_extractors(
                 if required:
                     errors.append(_missing(["body"]))
                 return None if required else default
+            if not is_json_request(request):
+                # As in FastAPI: a body that is not JSON is validated as the text it is.
+                return shape.validate(raw.decode("utf-8", "replace"), ["body"], errors)
             try:
                 value = decoder.decode(raw)
-                if pydantic_model is None:
-                    return value
-                model, invalid = validate_pydantic(pydantic_model, value)
-                if invalid:
-                    errors.extend(invalid)
-                return model
-            except msgspec.ValidationError as exc:
-                errors.append(_body_error(exc, raw))
-            except msgspec.DecodeError as exc:
-                errors.append({"type": "json_invalid", "loc": ["body", 0], "msg": f"JSON decode error: {exc}",
-                               "input": {}})
-            return None
+            except (msgspec.DecodeError, UnicodeDecodeError):  # (a ValidationError is a DecodeError)
+                value = load_json(raw, errors)
+                return None if value is INVALID else shape.validate(value, ["body"], errors)
+            return shape.validate(value, ["body"], errors) if validate_model else value
 
         result.append((pname, extract_whole))
         return result
 
     aliases = {pname: ((m.alias if m is not None else None) or pname) for pname, _, m, _ in body_params}
-    whole_decoder = msgspec.json.Decoder(dict[str, Any])
 
     def make(pname: str, annotation: Any, default: Any) -> Extractor:
         alias = aliases[pname]
         required = default is _UNSET
-        pydantic_model = _unwrap_optional(annotation)[0]
-        if not is_pydantic_model(pydantic_model):
-            pydantic_model = None
+        shape = BodyShape(annotation)
 
         def extract_field(request: Request, errors: Errors) -> Any:
-            if request.state is None:
-                request.state = {}
-            parsed = request.state.get("_json_body", _UNSET)
-            if parsed is _UNSET:
-                try:
-                    parsed = whole_decoder.decode(request._body) if request._body else {}
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                    parsed = exc
-                request.state["_json_body"] = parsed
-            if isinstance(parsed, Exception):
-                if not any(e.get("type") == "json_invalid" for e in errors):
-                    errors.append({"type": "json_invalid", "loc": ["body", 0], "msg": f"JSON decode error: {parsed}",
-                                   "input": {}})
+            parsed, all_missing = embedded_body(request, errors)
+            if parsed is None:
                 return None
             if alias not in parsed:
-                if required:
+                if required or all_missing:
                     errors.append(_missing(["body", alias]))
                 return None if required else default
-            try:
-                if pydantic_model is not None:
-                    model, invalid = validate_pydantic(pydantic_model, parsed[alias])
-                    for error in invalid or ():
-                        error["loc"] = ["body", alias, *error["loc"][1:]]
-                        errors.append(error)
-                    return model
-                return msgspec.convert(parsed[alias], annotation)
-            except msgspec.ValidationError as exc:
-                error = _body_error(exc, parsed[alias])
-                error["loc"] = ["body", alias, *error["loc"][1:]]
-                errors.append(error)
-                return None
+            return shape.convert(parsed[alias], ["body", alias], errors)
 
         return extract_field
 
     for pname, annotation, _, default in body_params:
         result.append((pname, make(pname, annotation, default)))
     return result
-
-
-def _body_error(exc: msgspec.ValidationError, raw: Any) -> dict[str, Any]:
-    message = str(exc)
-    loc: list[Any] = ["body"]
-    text, sep, where = message.rpartition(" - at `")
-    if sep:
-        message = text
-        for part in where.rstrip("`").removeprefix("$").replace("[", ".").replace("]", "").split("."):
-            if part:
-                loc.append(int(part) if part.isdigit() else part)
-    kind = "missing" if message.startswith("Object missing required field") else "value_error"
-    if kind == "missing":
-        field = message.split("`")[1] if "`" in message else None
-        if field:
-            loc.append(field)
-        message = "Field required"
-    return {"type": kind, "loc": loc, "msg": message, "input": None}

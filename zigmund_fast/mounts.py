@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from zigmund_fast.app import App
     from zigmund_fast.requests import Request
 
-_NOT_FOUND_BODY = b'{"detail":"Not Found"}'
 # Characters kept as they are when a decoded path goes back into a URL.
 _PATH_SAFE = "/:@!$&'()*+,;="
 
@@ -106,7 +105,7 @@ class Mounts:
                 return self._call(mount.handler, request)
             if path == mount.prefix:
                 return RedirectResponse(absolute_url(request, request.root_path + path + "/"), 307)
-        return Response(_NOT_FOUND_BODY, 404, None, "application/json")
+        return self.app.route_not_found(request)
 
     def _call(self, handler: Handler, request: Request) -> Response | asyncio.Future[Response]:
         on_error = self.app.error_response

@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 
 from zigmund_fast.exceptions import ResponseValidationError
+from zigmund_fast.response_fields import encoded_names, pick_fields
 from zigmund_fast.responses import JSONResponse, Response, raw_response
 from zigmund_fast.sse import EventSourceResponse, ServerSentEvent, format_event
 from zigmund_fast.streaming import StreamingResponse, as_async_iterator
@@ -123,10 +124,15 @@ class ModelSerializer:
     """Validates a return value against ``model`` and keeps only the model's fields."""
 
     def __init__(self, model: Any, *, exclude_unset: bool = False, exclude_none: bool = False,
+                 include: frozenset[str] | None = None, exclude: frozenset[str] | None = None,
                  where: str = "route") -> None:
         self.model = model
         self.exclude_unset = exclude_unset
         self.exclude_none = exclude_none
+        # response_model_include / _exclude (see zigmund_fast.response_fields), as the encoded names.
+        self.include = encoded_names(model, include)
+        self.exclude = encoded_names(model, exclude)
+        self._picks = include is not None or exclude is not None
         self.where = where
         self._adapter: Any = None
         self._fill_defaults = _involves_dataclass(model)
@@ -146,8 +152,9 @@ class ModelSerializer:
         if self._adapter is not None:
             adapter = self._adapter
             return adapter.dump_json(self._validate_pydantic(value), by_alias=True,  # type: ignore[no-any-return]
-                                     exclude_unset=self.exclude_unset, exclude_none=self.exclude_none)
-        if not (self.exclude_unset or self.exclude_none):
+                                     exclude_unset=self.exclude_unset, exclude_none=self.exclude_none,
+                                     include=self.include, exclude=self.exclude)
+        if not (self.exclude_unset or self.exclude_none or self._picks):
             return _json_encode(self._validate(value))
         return _json_encode(self.to_builtins(value))
 
@@ -155,12 +162,15 @@ class ModelSerializer:
         """The filtered value as dicts, lists and scalars (for a response class to encode)."""
         if self._adapter is not None:
             return self._adapter.dump_python(self._validate_pydantic(value), mode="json", by_alias=True,
-                                             exclude_unset=self.exclude_unset, exclude_none=self.exclude_none)
+                                             exclude_unset=self.exclude_unset, exclude_none=self.exclude_none,
+                                             include=self.include, exclude=self.exclude)
         data = msgspec.to_builtins(self._validate(value))
         if self.exclude_unset:
             data = _only_given(data, value)
         if self.exclude_none:
             data = _without_none(data)
+        if self._picks:
+            data = pick_fields(data, self.include, self.exclude)
         return data
 
     def _validate(self, value: Any) -> Any:
@@ -349,7 +359,9 @@ def shape_finish(
     else:
         serializer = None if model is None else ModelSerializer(
             model, exclude_unset=bool(options.get("response_model_exclude_unset")),
-            exclude_none=bool(options.get("response_model_exclude_none")), where=where,
+            exclude_none=bool(options.get("response_model_exclude_none")),
+            include=options.get("response_model_include"), exclude=options.get("response_model_exclude"),
+            where=where,
         )
         convert = _value_converter(serializer, response_class, status, route.status_code, to_response)
 

@@ -14,9 +14,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import msgspec
+import pytest
 from openapi_spec_validator import validate
 
-from zigmund_fast import App, BackgroundTasks, Header, Request
+from zigmund_fast import App, BackgroundTasks, Header, Request, Router
 from zigmund_fast.openapi import build_openapi
 from zigmund_fast.testing import TestClient
 
@@ -412,3 +413,27 @@ def test_app_document_tracks_routes_added_later() -> None:
         assert client.get("/openapi.json").json()["paths"] == {}
         app.get("/late", lambda: 1)
         assert "/late" in client.get("/openapi.json").json()["paths"]
+
+
+def test_response_description_names_the_success_response() -> None:
+    app = App()
+    app.post("/items/", lambda: {"ok": True}, status_code=201, response_description="The created item")
+    app.get("/plain", lambda: {"ok": True})
+    app.delete("/items/{item_id}", lambda item_id: None, status_code=204, response_description="Gone")
+    app.put("/over", lambda: {"ok": True}, response_description="ours", responses={200: {"description": "declared wins"}})
+    router = Router(prefix="/r")
+    router.get("/x", lambda: {"ok": True}, response_description="From a router")
+    app.include_router(router)
+    document = openapi_of(app)
+    validate(document)
+    paths = document["paths"]
+    assert paths["/items/"]["post"]["responses"]["201"]["description"] == "The created item"
+    assert paths["/plain"]["get"]["responses"]["200"]["description"] == "Successful Response"
+    assert paths["/items/{item_id}"]["delete"]["responses"]["204"] == {"description": "Gone"}
+    assert paths["/over"]["put"]["responses"]["200"]["description"] == "declared wins"
+    assert paths["/r/x"]["get"]["responses"]["200"]["description"] == "From a router"
+
+
+def test_response_description_must_be_a_string() -> None:
+    with pytest.raises(TypeError, match="response_description must be a string"):
+        App().get("/x", lambda: {"ok": True}, response_description=None)

@@ -105,7 +105,7 @@ def test_reload_restarts_the_worker_with_the_changed_code(tmp_path: Path) -> Non
             if answer is not None and answer.status == 200:
                 break
             time.sleep(0.2)
-        assert answer is not None and answer.status == 200 and answer.body == b"two"
+        assert answer is not None and answer.status == 200 and answer.body == b'"two"'
         assert supervised.pid_of_new_connection() != first
         assert gone(first)
         supervised.proc.send_signal(signal.SIGTERM)

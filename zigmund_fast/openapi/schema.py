@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import typing
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
 import msgspec
 
+from zigmund_fast.openapi.formats import refine_formats
+from zigmund_fast.openapi.metadata import info_object, tags_list
 from zigmund_fast.pydantic_compat import is_pydantic_model
 from zigmund_fast.pydantic_compat import json_schema as pydantic_schema
 
@@ -55,9 +57,15 @@ _NO_DEFAULT: Any = object()
 
 
 def build_openapi(
-    *, title: str, version: str, routes: Iterable[Any], description: str | None = None
+    *, title: str, version: str, routes: Iterable[Any], description: str | None = None,
+    summary: str | None = None, terms_of_service: str | None = None, contact: Mapping[str, Any] | None = None,
+    license_info: Mapping[str, Any] | None = None, tags: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for ``routes``, paths in registration order."""
+    """The OpenAPI 3.1 document for ``routes``, paths in registration order.
+
+    ``summary``, ``terms_of_service``, ``contact`` and ``license_info`` go into
+    ``info``; ``tags`` (tag metadata) is the top-level ``tags`` list.
+    """
     plans = [_RoutePlan(route) for route in routes if getattr(route, "include_in_schema", True)]
     types = _TypeSchemas()
     needs_validation = False
@@ -90,15 +98,17 @@ def build_openapi(
         if not path_item:
             del paths[plan.path]
 
-    info: dict[str, Any] = {"title": title, "version": version}
-    if description:
-        info["description"] = description
+    info = info_object(title=title, version=version, summary=summary, description=description,
+                       terms_of_service=terms_of_service, contact=contact, license_info=license_info)
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths}
     if components:
         document["components"] = {"schemas": {name: components[name] for name in sorted(components)}}
     security_schemes = _security_schemes(plans)
     if security_schemes:
         document.setdefault("components", {})["securitySchemes"] = security_schemes
+    tag_metadata = tags_list(tags)
+    if tag_metadata:
+        document["tags"] = tag_metadata
     return document
 
 
@@ -210,7 +220,7 @@ def _operation(
         operation["requestBody"] = _form_body(plan.form, operation_id, types, components)
 
     status_code = int(getattr(route, "status_code", None) or 200)
-    success: dict[str, Any] = {"description": "Successful Response"}
+    success: dict[str, Any] = {"description": _route_option(route, "response_description") or "Successful Response"}
     if _status_has_body(status_code):
         content = _success_content(route, types)
         if content is not None:
@@ -477,6 +487,7 @@ class _TypeSchemas:
         if not self._types:
             return dict(self._pydantic_components)
         schemas, components = msgspec.json.schema_components(self._types, ref_template=REF_PREFIX + "{name}")
+        refine_formats(self._types, schemas, components, REF_PREFIX)
         self._schemas = list(schemas)
         return {**self._pydantic_components, **components}
 
