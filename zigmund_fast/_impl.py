@@ -21,6 +21,12 @@ try:
     from zigmund_fast._compiled.handlers import AsyncHandle, PlainFinish
     from zigmund_fast._compiled.messages import RequestCore, ResponseCore
     from zigmund_fast._compiled.protocol import HTTPProtocol
+    from zigmund_fast._compiled.routematch import (
+        DynamicRoutes,
+        Matcher,
+        RegexMatcher,
+        SegmentMatcher,
+    )
     from zigmund_fast._compiled.taskring import TaskRing, TaskRunnerCore
 except ImportError as exc:  # pragma: no cover - only on a broken install or an unbuilt checkout
     _here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,12 +40,16 @@ except ImportError as exc:  # pragma: no cover - only on a broken install or an 
 
 __all__ = [
     "AsyncHandle",
+    "DynamicRoutes",
     "EventLog",
     "HTTPProtocol",
+    "Matcher",
     "ObserverCore",
     "PlainFinish",
+    "RegexMatcher",
     "RequestCore",
     "ResponseCore",
+    "SegmentMatcher",
     "TaskRing",
     "TaskRunnerCore",
     "request_id_from",

@@ -171,6 +171,7 @@ class App(RouteMethods):
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {}
         self._table = RouteTable()
         self._static = self._table.static
+        self._dynamic_lookup = self._table.dynamic_lookup
         # WebSocket routes: a table of their own, looked up only for upgrade requests.
         self.websocket_routes: list[Route] = []
         self._websocket_table = RouteTable()
@@ -395,7 +396,7 @@ class App(RouteMethods):
         table = self._static.get(request.path)
         raw_params = None
         if table is None:
-            table, raw_params = self._table.lookup(request.path)
+            table, raw_params = self._dynamic_lookup(request.path)
         if table is None:
             if self._mounts is not None:
                 return self._mounts.dispatch(request)  # type: ignore[no-any-return]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from zigmund_fast._impl import DynamicRoutes, Matcher, RegexMatcher, SegmentMatcher
 from zigmund_fast.injection import InjectionPlan, ParamSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,10 +111,12 @@ class RouteTable:
         self.static: dict[str, dict[str, Route]] = {}
         # Templated paths in registration order, and the same bucketed by their
         # first path segment when it is literal ("/items/{id}" -> "items").
-        self.dynamic: list[tuple[re.Pattern[str], dict[str, Route]]] = []
-        self._by_segment: dict[str, list[tuple[re.Pattern[str], dict[str, Route]]]] = {}
-        self._wildcard: list[tuple[re.Pattern[str], dict[str, Route]]] = []
+        self.dynamic: list[tuple[Matcher, dict[str, Route]]] = []
+        self._by_segment: dict[str, list[tuple[Matcher, dict[str, Route]]]] = {}
+        self._wildcard: list[tuple[Matcher, dict[str, Route]]] = []
         self._dynamic_by_path: dict[str, dict[str, Route]] = {}
+        # PERF: the compiled lookup of templated paths reads the two indexes above.
+        self.dynamic_lookup = DynamicRoutes(self._by_segment, self._wildcard).lookup
 
     def add(self, route: Route) -> None:
         if route.regex is None:
@@ -122,7 +125,7 @@ class RouteTable:
             table = self._dynamic_by_path.get(route.path)  # type: ignore[assignment]
             if table is None:
                 table = self._dynamic_by_path[route.path] = {}
-                entry = (route.regex, table)
+                entry = (path_matcher(route.path, route.regex), table)
                 self.dynamic.append(entry)
                 segment = route.path[1:].split("/", 1)[0]
                 if "{" in segment:
@@ -145,13 +148,23 @@ class RouteTable:
         table = self.static.get(path)
         if table is not None:
             return table, None
-        end = path.find("/", 1)
-        candidates = self._by_segment.get(path[1:end] if end > 0 else path[1:], self._wildcard)
-        for regex, table in candidates:
-            match = regex.match(path)
-            if match is not None:
-                return table, match.groupdict()
-        return None, None
+        return self.dynamic_lookup(path)  # type: ignore[no-any-return]
+
+
+def path_matcher(path: str, regex: re.Pattern[str]) -> Matcher:
+    """The compiled matcher for a templated ``path``: by segments when each placeholder fills one, else ``regex``."""
+    parts: list[str | None] = []
+    names: list[str] = []
+    for segment in path[1:].split("/"):
+        whole = _PLACEHOLDER.fullmatch(segment)
+        if whole is not None and whole.group(2) is None:
+            parts.append(None)
+            names.append(whole.group(1))
+        elif "{" in segment or "}" in segment:
+            return RegexMatcher(regex)  # a placeholder inside a segment, or {name:path}
+        else:
+            parts.append(segment)
+    return SegmentMatcher(parts, names)
 
 
 def allowed_methods(table: dict[str, Route]) -> str:
