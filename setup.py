@@ -22,7 +22,7 @@ extensions = [
         extra_compile_args=compile_args,
         define_macros=macros,
     )
-    for name in ("events", "taskring", "messages", "handlers", "routematch", "protocol")
+    for name in ("events", "taskring", "messages", "handlers", "routematch", "extract", "protocol")
 ]
 
 setup(

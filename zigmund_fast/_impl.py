@@ -18,6 +18,7 @@ try:
         task_name,
         wall_offset,
     )
+    from zigmund_fast._compiled.extract import Collect, ScalarParam
     from zigmund_fast._compiled.handlers import AsyncHandle, PlainFinish
     from zigmund_fast._compiled.messages import RequestCore, ResponseCore
     from zigmund_fast._compiled.protocol import HTTPProtocol
@@ -40,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install or an 
 
 __all__ = [
     "AsyncHandle",
+    "Collect",
     "DynamicRoutes",
     "EventLog",
     "HTTPProtocol",
@@ -49,6 +51,7 @@ __all__ = [
     "RegexMatcher",
     "RequestCore",
     "ResponseCore",
+    "ScalarParam",
     "SegmentMatcher",
     "TaskRing",
     "TaskRunnerCore",

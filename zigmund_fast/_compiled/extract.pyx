@@ -1,0 +1,163 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Reading a handler's path and query parameters, and gathering its keyword arguments.
+
+Why this is compiled: on the path+query benchmark (``/items/{item_id}?q=``)
+the Python version spent about 1.2 us per request in seven frames (``collect``,
+two extractor closures, their lookups, ``Request.query_params``,
+``QueryParams.__init__``, ``parse_query``) and the ``int`` converter
+(benchmarks/README.md, session 3). What each parameter means (its alias,
+converter, default, constraints) is still decided once, in injection.py, when
+the route is registered; these classes only carry it out per request.
+"""
+
+from cpython.unicode cimport PyUnicode_Substring
+
+from zigmund_fast._compiled.messages cimport RequestCore
+
+
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_FindChar(object text, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end,
+                                  int direction) except -2
+
+cdef Py_UCS4 AMPERSAND = 38  # "&"
+cdef Py_UCS4 EQUALS = 61  # "="
+
+from urllib.parse import unquote_plus
+
+cdef object _unquote_plus = unquote_plus
+
+
+cpdef list parse_query(str query):
+    """``a=1&b=x+y&c`` -> [("a", "1"), ("b", "x y"), ("c", "")], keeping blank values."""
+    cdef list items = []
+    cdef Py_ssize_t size = len(query)
+    cdef Py_ssize_t start = 0
+    cdef Py_ssize_t end
+    cdef Py_ssize_t equals
+    cdef str name
+    cdef str value
+    while start < size:
+        end = PyUnicode_FindChar(query, AMPERSAND, start, size, 1)
+        if end == -1:
+            end = size
+        if end > start:
+            equals = PyUnicode_FindChar(query, EQUALS, start, end, 1)
+            if equals == -1:
+                name = PyUnicode_Substring(query, start, end)
+                value = ""
+            else:
+                name = PyUnicode_Substring(query, start, equals)
+                value = PyUnicode_Substring(query, equals + 1, end)
+            if (PyUnicode_FindChar(query, 37, start, end, 1) != -1     # "%"
+                    or PyUnicode_FindChar(query, 43, start, end, 1) != -1):  # "+"
+                name = _unquote_plus(name)
+                value = _unquote_plus(value)
+            items.append((name, value))
+        start = end + 1
+    return items
+
+
+cdef inline object query_params_of(RequestCore request, object query_params_class):
+    """``request.query_params`` (made once per request, as the property does)."""
+    query = request._query
+    if query is None:
+        query = request._query = query_params_class(request.query_string)
+    return query
+
+
+# What a scalar parameter's raw string becomes.
+cdef enum Conversion:
+    KEEP_STR = 0   # str parameters: the raw text
+    TO_INT = 1     # int: plain ASCII digits here, anything else through the converter (signs, errors)
+    CALL = 2       # everything else: the converter
+
+
+cdef class ScalarParam:
+    """One path or query parameter: ``extract(request, errors)`` -> its value (or default), adding errors.
+
+    ``converter(raw)`` raises ``invalid_type`` (injection's ``_Invalid``) for bad
+    input; ``missing(loc)`` and ``invalid(exc, loc, raw)`` build the error dicts;
+    ``query_params_class`` is requests.QueryParams (``request.query_params`` is made
+    the same way the property makes it).
+    """
+
+    cdef bint from_path
+    cdef str alias
+    cdef object converter
+    cdef Conversion conversion
+    cdef bint required
+    cdef object default
+    cdef tuple loc
+    cdef object invalid_type
+    cdef object missing
+    cdef object invalid
+    cdef object query_params_class
+
+    def __init__(self, str location, str alias, converter, bint keep_str, bint is_int, bint required, default,
+                 invalid_type, missing, invalid, query_params_class):
+        if location not in ("path", "query"):
+            raise ValueError(f"ScalarParam reads path or query parameters, not {location!r}")
+        self.from_path = location == "path"
+        self.alias = alias
+        self.converter = converter
+        self.conversion = KEEP_STR if keep_str else (TO_INT if is_int else CALL)
+        self.required = required
+        self.default = default
+        self.loc = (location, alias)
+        self.invalid_type = invalid_type
+        self.missing = missing
+        self.invalid = invalid
+        self.query_params_class = query_params_class
+
+    def __call__(self, request, list errors):
+        cdef RequestCore core = <RequestCore?>request
+        cdef object raw
+        if self.from_path:
+            raw = (<dict?>core.path_params).get(self.alias)
+        else:
+            raw = query_params_of(core, self.query_params_class)._last.get(self.alias)  # PERF: its dict, no frame
+        if raw is None:
+            if self.required:
+                errors.append(self.missing(list(self.loc)))
+            return self.default
+        if self.conversion == KEEP_STR:
+            return raw
+        if (self.conversion == TO_INT and type(raw) is str and len(<str>raw) <= 18 and (<str>raw).isascii()
+                and (<str>raw).isdigit()):
+            return int(raw)
+        try:
+            return self.converter(raw)
+        except self.invalid_type as exc:
+            errors.append(self.invalid(exc, list(self.loc), raw))
+            return None
+
+
+cdef class Collect:
+    """``collect(request)``: the handler's keyword arguments, or the error to answer with.
+
+    ``extractors``: ``(name, extract)`` pairs, each ``extract(request, errors)``.
+    An ``http_exception_type`` raised by one (a body that can't be parsed at all)
+    is returned; collected validation errors become ``validation_error(request, errors)``.
+    """
+
+    cdef tuple extractors
+    cdef object http_exception_type
+    cdef object validation_error
+
+    def __init__(self, extractors, http_exception_type, validation_error):
+        self.extractors = tuple(extractors)
+        self.http_exception_type = http_exception_type
+        self.validation_error = validation_error
+
+    def __call__(self, request):
+        cdef dict kwargs = {}
+        cdef list errors = []
+        cdef tuple pair
+        try:
+            for pair in self.extractors:
+                kwargs[pair[0]] = pair[1](request, errors)
+        except self.http_exception_type as exc:
+            return exc
+        if errors:
+            return self.validation_error(request, errors)
+        return kwargs
