@@ -9,14 +9,35 @@ from zigmund_fast.app import App
 
 # Requests, responses, tasks
 from zigmund_fast.background import BackgroundTasks
-from zigmund_fast.exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from zigmund_fast.exceptions import (
+    HTTPException,
+    RequestValidationError,
+    ResponseValidationError,
+)
 from zigmund_fast.fileresponse import FileResponse
 
 # Parameter markers
 from zigmund_fast.forms import FormData, UploadFile
-from zigmund_fast.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security, SecurityScopes
+from zigmund_fast.params import (
+    Body,
+    Cookie,
+    Depends,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    Security,
+    SecurityScopes,
+)
 from zigmund_fast.requests import Request
-from zigmund_fast.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from zigmund_fast.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from zigmund_fast.routers import APIRouter, Router
 from zigmund_fast.sse import EventSourceResponse, ServerSentEvent
 from zigmund_fast.staticfiles import StaticFiles

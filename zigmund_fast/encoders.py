@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from zigmund_fast.annotations import reachable_types
 from zigmund_fast.pydantic_compat import is_pydantic_model
 
 _json_encode = msgspec.json.Encoder().encode
@@ -82,35 +83,14 @@ def plain_json_encoder(endpoint: Callable[..., Any], annotations: Iterable[Any])
         returned = typing.get_type_hints(endpoint).get("return")
     except (NameError, TypeError, AttributeError):  # an unresolvable annotation says nothing
         returned = None
-    seen: set[int] = set()
-    if any(_mentions_temporal(annotation, seen) for annotation in (*annotations, returned)):
+    if any(_mentions_temporal(annotation) for annotation in (*annotations, returned)):
         return encode_with_fastapi_temporals
     return _json_encode
 
 
-def _mentions_temporal(annotation: Any, seen: set[int]) -> bool:
-    if id(annotation) in seen:
-        return False
-    seen.add(id(annotation))
-    if isinstance(annotation, type):
-        if issubclass(annotation, (date, time, timedelta)):
-            return True
-        return any(_mentions_temporal(field, seen) for field in _field_types(annotation))
-    return any(_mentions_temporal(arg, seen) for arg in typing.get_args(annotation))
-
-
-def _field_types(cls: type) -> list[Any]:
-    """The field types of a model class (Struct, dataclass, TypedDict, pydantic); none for other classes."""
-    try:
-        if issubclass(cls, msgspec.Struct):
-            return [field.type for field in msgspec.structs.fields(cls)]
-        if dataclasses.is_dataclass(cls) or typing.is_typeddict(cls):
-            return list(typing.get_type_hints(cls).values())
-        if is_pydantic_model(cls):
-            return [field.annotation for field in cls.model_fields.values()]  # type: ignore[attr-defined]
-    except (NameError, TypeError, AttributeError):  # an unresolvable forward reference: nothing to learn
-        return []
-    return []
+def _mentions_temporal(annotation: Any) -> bool:
+    return any(isinstance(part, type) and issubclass(part, (date, time, timedelta))
+               for part in reachable_types(annotation))
 
 
 __all__ = ["encode_with_fastapi_temporals", "fastapi_temporals", "jsonable_encoder", "plain_json_encoder"]

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Union
 
 import msgspec
 
+from zigmund_fast import lax_scalars
 from zigmund_fast import params as markers
 from zigmund_fast._impl import ScalarParam
 from zigmund_fast.background import BackgroundTasks
@@ -126,10 +127,11 @@ def _to_bool(raw: str) -> bool:
 
 
 def _to_uuid(raw: str) -> uuid.UUID:
+    """pydantic's UUID rules and wording (lax_scalars), e.g. "invalid character: found `n` at 0"."""
     try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise _Invalid("uuid_parsing", "Input should be a valid UUID, unable to parse string as a UUID") from None
+        return lax_scalars.to_uuid(raw)
+    except lax_scalars.LaxError as exc:
+        raise _Invalid(exc.type, exc.msg, exc.ctx) from None
 
 
 SCALAR_CONVERTERS: dict[Any, Callable[[str], Any]] = {

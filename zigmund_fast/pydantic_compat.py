@@ -21,7 +21,8 @@ def validate(model: type, value: Any) -> tuple[Any, list[dict[str, Any]] | None]
     from pydantic import ValidationError
 
     try:
-        return model.model_validate(value), None  # type: ignore[attr-defined]
+        # NOTE: from_attributes as FastAPI: a value that is no dict is `model_attributes_type`, not `model_type`.
+        return model.model_validate(value, from_attributes=True), None  # type: ignore[attr-defined]
     except ValidationError as exc:
         errors = []
         for error in exc.errors(include_url=False):

@@ -97,14 +97,22 @@ def test_tutorial001_valid_bodies(sent: Any, expected: Any) -> None:
 def test_tutorial001_invalid_bodies(sent: Any, fastapi_detail: list[Any]) -> None:
     with TestClient(body_tutorial001()) as client:
         response = client.post("/items/", json=sent)
-    assert_422(response, fastapi_detail, same_wording=False)
+    assert_422(response, fastapi_detail)
 
 
-@pytest.mark.parametrize("body", [b"", b"null"])
-def test_tutorial001_no_body_is_missing(body: bytes) -> None:
+def test_tutorial001_no_body_is_missing() -> None:
     with TestClient(body_tutorial001()) as client:
-        response = client.post("/items/", content=body, headers={"content-type": "application/json"})
+        response = client.post("/items/", content=b"", headers={"content-type": "application/json"})
     assert_422(response, [missing("body")])
+
+
+def test_tutorial001_a_null_body_is_not_an_object() -> None:
+    """FastAPI 0.165 validates a JSON ``null`` against the model (it is not "missing")."""
+    with TestClient(body_tutorial001()) as client:
+        response = client.post("/items/", content=b"null", headers={"content-type": "application/json"})
+    assert_422(response, [{"type": "model_attributes_type", "loc": ["body"],
+                           "msg": "Input should be a valid dictionary or object to extract fields from",
+                           "input": None}])
 
 
 def test_tutorial001_broken_json_is_json_invalid() -> None:
@@ -112,8 +120,7 @@ def test_tutorial001_broken_json_is_json_invalid() -> None:
         response = client.post("/items/", content=b"{not json", headers={"content-type": "application/json"})
     # loc carries the offset of the error in the document.
     assert_422(response, [{"type": "json_invalid", "loc": ["body", 1], "msg": "JSON decode error", "input": {},
-                           "ctx": {"error": "Expecting property name enclosed in double quotes"}}],
-               same_wording=False)
+                           "ctx": {"error": "Expecting property name enclosed in double quotes"}}])
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/geo+json", "application/json; charset=utf-8"])
@@ -135,7 +142,7 @@ def test_tutorial001_other_content_types_are_not_parsed_as_json(content_type: st
         response = client.post("/items/", content=sent, headers=headers)
     assert_422(response, [{"type": "model_attributes_type", "loc": ["body"],
                            "msg": "Input should be a valid dictionary or object to extract fields from",
-                           "input": sent}], same_wording=False)
+                           "input": sent}])
 
 
 @pytest.mark.parametrize(("sent", "expected"), [
@@ -154,8 +161,7 @@ def test_tutorial003_body_and_path() -> None:
         ok = client.put("/items/5", json={"name": "Foo", "price": 50.5})
         bad = client.put("/items/x", json={"name": "Foo"})
     assert (ok.status_code, ok.json()) == (200, {"item_id": 5, **FOO})
-    assert_422(bad, [int_parsing("x", "path", "item_id"), {**missing("body", "price"), "input": {"name": "Foo"}}],
-               same_wording=False)
+    assert_422(bad, [int_parsing("x", "path", "item_id"), {**missing("body", "price"), "input": {"name": "Foo"}}])
 
 
 @pytest.mark.parametrize(("url", "expected"), [

@@ -65,7 +65,7 @@ def test_tutorial001_a_bad_datetime() -> None:
         response = client.put(f"/items/{ITEM_ID}", json={**SENT, "process_after": "PT5M", "start_datetime": "yesterday"})
     assert_422(response, [{"type": "datetime_from_date_parsing", "loc": ["body", "start_datetime"],
                            "msg": "Input should be a valid datetime or date, input is too short",
-                           "input": "yesterday", "ctx": {"error": "input is too short"}}], same_wording=False)
+                           "input": "yesterday", "ctx": {"error": "input is too short"}}])
 
 
 def test_tutorial001_a_bad_uuid() -> None:
@@ -73,5 +73,4 @@ def test_tutorial001_a_bad_uuid() -> None:
         response = client.put("/items/not-a-uuid", json={**SENT, "process_after": "PT5M"})
     assert_422(response, [{"type": "uuid_parsing", "loc": ["path", "item_id"],
                            "msg": "Input should be a valid UUID, invalid character: found `n` at 0",
-                           "input": "not-a-uuid", "ctx": {"error": "invalid character: found `n` at 0"}}],
-               same_wording=False)
+                           "input": "not-a-uuid", "ctx": {"error": "invalid character: found `n` at 0"}}])
