@@ -20,7 +20,12 @@ try:
     )
     from zigmund_fast._compiled.extract import Collect, ScalarParam
     from zigmund_fast._compiled.handlers import AsyncHandle, PlainFinish
-    from zigmund_fast._compiled.messages import RequestCore, ResponseCore
+    from zigmund_fast._compiled.messages import (
+        RequestCore,
+        ResponseCore,
+        TasksCore,
+        new_tasks,
+    )
     from zigmund_fast._compiled.protocol import HTTPProtocol
     from zigmund_fast._compiled.routematch import (
         DynamicRoutes,
@@ -55,6 +60,8 @@ __all__ = [
     "SegmentMatcher",
     "TaskRing",
     "TaskRunnerCore",
+    "TasksCore",
+    "new_tasks",
     "request_id_from",
     "reset_request_id_prefix",
     "task_name",

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, Union
 
-from zigmund_fast._impl import TaskRunnerCore, task_name
+from zigmund_fast._impl import TaskRunnerCore, TasksCore, task_name
 
 if TYPE_CHECKING:
     from zigmund_fast.observability import Observer
@@ -60,9 +60,6 @@ class TaskItem(NamedTuple):
     blocking: bool
 
 
-_new_item = tuple.__new__
-
-
 class TaskInfo(NamedTuple):
     """What an error-strategy callable is told about the task that failed."""
 
@@ -76,44 +73,19 @@ class TaskInfo(NamedTuple):
     count: int
 
 
-class BackgroundTasks:
+class BackgroundTasks(TasksCore):
     """The task queue of one request.
 
-    ``add`` appends; nothing ever replaces or drops what was added. Tasks run
-    after the response is sent, in the order they were added.
+    ``add(func, *args, **kwargs)`` appends (it is compiled: ``TasksCore.add``);
+    nothing ever replaces or drops what was added. Tasks run after the response
+    is sent, in the order they were added.
     """
 
-    __slots__ = ("_items", "route", "request_id", "strategy", "_when_done")
+    __slots__ = ()
+    _item_type = TaskItem  # what the compiled add makes
 
-    def __init__(self) -> None:
-        self._items: list[TaskItem] = []
-        self.route: str | None = None
-        self.request_id: str | None = None
-        self.strategy: ErrorStrategy | None = None
-        self._when_done: list[Callable[[], Any]] | None = None
-
-    def add(
-        self,
-        func: Callable[P, Any],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> None:
-        """Queue ``func(*args, **kwargs)`` to run after the response is sent.
-
-        Two keyword names are options, not arguments of ``func``:
-        ``timeout`` (seconds; an async or ``blocking`` task past it is
-        cancelled and reported as an error) and ``blocking`` (run a plain
-        function on the task thread pool instead of inline on the loop).
-        Use ``add_task`` to pass keywords of those names through to ``func``.
-        """
-        if not kwargs:
-            # PERF: the common call, add(fn, *args), skips option parsing (~0.5 us).
-            code = getattr(func, "__code__", None)
-            if code is not None:
-                self._items.append(_new_item(TaskItem, (func, args, kwargs, bool(code.co_flags & _CO_COROUTINE),
-                                                        None, False)))
-                return
+    def _add_with_options(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """``add`` with keywords (``timeout``/``blocking`` options and the function's own) or an odd callable."""
         timeout = kwargs.pop("timeout", None)
         blocking = bool(kwargs.pop("blocking", False))
         if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):

@@ -22,7 +22,7 @@ import msgspec
 
 from zigmund_fast import lax_scalars
 from zigmund_fast import params as markers
-from zigmund_fast._impl import ScalarParam
+from zigmund_fast._impl import ScalarParam, new_tasks
 from zigmund_fast.background import BackgroundTasks
 from zigmund_fast.body_errors import (
     INVALID,
@@ -382,17 +382,12 @@ def extract_websocket(request: Request, errors: Errors) -> WebSocket:
     return websocket  # type: ignore[no-any-return]
 
 
-_new = object.__new__
-
-
 def _extract_tasks(request: Request, errors: Errors) -> BackgroundTasks:
     tasks = request.background
     if tasks is None:
-        # PERF: skip __init__; the dispatcher sets route, request_id and strategy when the
-        # handler returns (the only time anything reads them).
-        tasks = request.background = _new(BackgroundTasks)
-        tasks._items = []
-        tasks._when_done = None
+        # PERF: made in C without __init__; the dispatcher sets route, request_id and strategy
+        # when the handler returns (the only time anything reads them).
+        tasks = request.background = new_tasks(BackgroundTasks)
     return tasks
 
 
@@ -497,9 +492,7 @@ def request_form(request: Request) -> FormData:
             raise HTTPException(400, "There was an error parsing the body") from exc
         state["_form"] = form
         if request.background is None:
-            request.background = _new(BackgroundTasks)
-            request.background._items = []
-            request.background._when_done = None
+            request.background = new_tasks(BackgroundTasks)
         # Uploaded files are closed once the request (and its tasks) are done with them.
         request.background.call_when_done(form.close)
     return form  # type: ignore[no-any-return]

@@ -174,7 +174,7 @@ class Response(ResponseCore):
     def json(cls, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         """A JSON response encoded with msgspec (dicts, lists, Structs, dataclasses, UUIDs, datetimes...)."""
         if headers is None and cls is Response and 100 <= status_code <= 599:
-            return raw_response(_json_encode(content), status_code, "application/json")
+            return new_response(Response, _json_encode(content), status_code, "application/json")  # type: ignore[return-value]
         return Response(_json_encode(content), status_code, headers, "application/json")
 
     @classmethod

@@ -32,3 +32,14 @@ cdef class ResponseCore:
 cdef RequestCore new_request(type cls, str method, str path, bytes query_string, list raw_headers, bytes body,
                              object client, str http_version, bint keep_alive)
 cpdef ResponseCore new_response(type cls, bytes body, int status_code, object media_type)
+
+
+cdef class TasksCore:
+    cdef public list _items
+    cdef public object route
+    cdef public object request_id
+    cdef public object strategy
+    cdef public object _when_done
+
+
+cpdef TasksCore new_tasks(type cls)

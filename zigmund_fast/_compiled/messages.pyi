@@ -41,3 +41,13 @@ class ResponseCore:
     background: Any
 
 def new_response(cls: type[ResponseCore], body: bytes, status_code: int, media_type: str | None) -> ResponseCore: ...
+
+class TasksCore:
+    _items: list[Any]
+    route: str | None
+    request_id: str | None
+    strategy: Any
+    _when_done: list[Any] | None
+    def add(self, func: Any, /, *args: Any, **kwargs: Any) -> None: ...
+
+def new_tasks(cls: type[TasksCore]) -> TasksCore: ...

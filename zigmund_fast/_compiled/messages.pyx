@@ -1,12 +1,14 @@
 # cython: language_level=3
-"""The fields of ``Request`` and ``Response`` as C structs; the Python classes add the methods.
+"""The fields of ``Request``, ``Response`` and ``BackgroundTasks`` as C structs; the Python classes add the rest.
 
 Why this is compiled: the protocol builds a request and reads a response for
 every message, about twenty attribute stores and a dozen loads. On ``__slots__``
 classes each is a Python attribute lookup (type lookup, descriptor, call); on
 these bases the protocol and the task runner reach the fields directly, and a
 request is made without running a Python ``__init__``. Python code sees the same
-attributes as before (``request.method``, ``response.body``...).
+attributes as before (``request.method``, ``response.body``...). A request's
+``BackgroundTasks`` is made the same way, and its ``add(fn, *args)`` (the call
+every task-queueing handler makes) runs here without a Python frame.
 """
 
 
@@ -61,3 +63,43 @@ cpdef ResponseCore new_response(type cls, bytes body, int status_code, object me
     response.status_code = status_code
     response.media_type = media_type
     return response
+
+
+cdef int CO_COROUTINE = 0x80  # inspect.CO_COROUTINE
+
+
+cdef class TasksCore:
+    """Base of ``zigmund_fast.background.BackgroundTasks``: one request's queued tasks, in order.
+
+    ``_items``: ``TaskItem`` tuples (the subclass's ``_item_type``); ``route``,
+    ``request_id`` and ``strategy`` are set when the handler returns;
+    ``_when_done``: callbacks for when the batch is over (or None).
+    """
+
+    def __init__(self):
+        self._items = []
+
+    def add(self, func, /, *args, **kwargs):
+        """Queue ``func(*args, **kwargs)`` to run after the response is sent.
+
+        Two keyword names are options, not arguments of ``func``:
+        ``timeout`` (seconds; an async or ``blocking`` task past it is
+        cancelled and reported as an error) and ``blocking`` (run a plain
+        function on the task thread pool instead of inline on the loop).
+        Use ``add_task`` to pass keywords of those names through to ``func``.
+        """
+        if not kwargs:
+            # PERF: the common call, add(fn, *args), skips option parsing.
+            code = getattr(func, "__code__", None)
+            if code is not None:
+                self._items.append(tuple.__new__(self._item_type, (
+                    func, args, kwargs, (code.co_flags & CO_COROUTINE) != 0, None, False)))
+                return
+        self._add_with_options(func, args, kwargs)
+
+
+cpdef TasksCore new_tasks(type cls):
+    """An empty ``cls`` (a TasksCore subclass) made without a Python ``__init__``."""
+    cdef TasksCore tasks = TasksCore.__new__(cls)
+    tasks._items = []
+    return tasks

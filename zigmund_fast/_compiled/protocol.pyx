@@ -23,7 +23,7 @@ from libc.string cimport memchr
 from libc.time cimport time, time_t
 
 from zigmund_fast._compiled.events cimport monotonic_now
-from zigmund_fast._compiled.messages cimport RequestCore, ResponseCore, new_request
+from zigmund_fast._compiled.messages cimport RequestCore, ResponseCore, TasksCore, new_request
 
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, _MEDIA_TYPE_HEADERS
@@ -748,7 +748,7 @@ cdef class HTTPProtocolCore:
         if batch is not None:
             # PERF: read the item list directly; BackgroundTasks.__len__ is a Python call.
             self.out_batches.append(batch)
-            self.out_tasks += len(batch._items)
+            self.out_tasks += len((<TasksCore?>batch)._items)
         self.current = None
         if not keep_alive:
             self.close_after_write = True

@@ -10,6 +10,7 @@ from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
 
 from zigmund_fast._compiled.events cimport ObserverCore, monotonic_now
+from zigmund_fast._compiled.messages cimport TasksCore
 
 from zigmund_fast._compiled.errors import RingFull
 
@@ -136,8 +137,8 @@ cdef class TaskRunnerCore:
         self.drain_callback = self._drain
 
     cpdef submit(self, object batch):
-        """Queue a request's tasks. Called after its response was written to the transport."""
-        cdef list items = batch._items
+        """Queue a request's tasks (a ``BackgroundTasks``). Called after its response was written to the transport."""
+        cdef list items = (<TasksCore?>batch)._items
         cdef Py_ssize_t count = len(items)
         if count == 0:
             self._finished(batch)
@@ -173,7 +174,7 @@ cdef class TaskRunnerCore:
             self._check_pressure()
 
     cdef int _run_batch_fast(self, object batch) except -1:
-        cdef list items = batch._items
+        cdef list items = (<TasksCore>batch)._items  # only TasksCore objects get past submit
         cdef Py_ssize_t index
         cdef tuple item
         cdef ObserverCore observer = self.observer
@@ -203,6 +204,6 @@ cdef class TaskRunnerCore:
 
     cdef int _finished(self, object batch) except -1:
         """A batch's last task has run or been skipped: run its ``call_when_done`` callbacks, if any."""
-        if getattr(batch, "_when_done", None) is not None:
+        if (<TasksCore>batch)._when_done is not None:
             self._batch_done(batch)
         return 0
