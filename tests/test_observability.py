@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -293,3 +294,29 @@ def test_access_log_lines(tmp_path: Path, format_: str) -> None:
         assert '"GET /missing HTTP/1.1" 404' in lines[1]
     with pytest.raises(ValueError):
         AccessLogSink(format="xml")
+
+
+def test_json_lines_written_straight_to_the_file_fall_back_when_the_fd_fails(tmp_path: Path) -> None:
+    """The compiled log writes to the file's descriptor; if that write fails, the lines go through the file
+    object instead (here they still land), and after close() nothing is written to a recycled descriptor."""
+    path = tmp_path / "events.jsonl"
+    sink = JSONLinesSink(path)
+    assert sink.log.fd == sink._file.fileno()
+    with TestClient(three_task_app(sink)) as client:
+        client.post("/jobs/1")
+    sink.flush()
+    direct = path.read_text().splitlines()
+    assert [json.loads(line)["kind"] for line in direct][:2] == ["request.start", "request.end"]
+    read_only = os.open(path, os.O_RDONLY)
+    try:
+        sink.log.fd = read_only  # write(2) fails with EBADF
+        with TestClient(three_task_app(sink)) as client:
+            client.post("/jobs/2")
+        sink.flush()
+    finally:
+        os.close(read_only)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 * len(direct)
+    assert all(json.loads(line)["kind"] for line in lines)
+    sink.close()
+    assert sink.log.fd == -1

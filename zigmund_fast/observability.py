@@ -165,7 +165,10 @@ class JSONLinesSink:
         self._path = path
         self._file: IO[bytes] = open(path, "ab") if path is not None else sys.stderr.buffer  # noqa: SIM115
         self._lock = threading.Lock()
-        self.log = EventLog(self._write, flush_interval, self.BATCH)
+        # PERF: a file of our own is written by the compiled log itself (no bytes copy, no Python
+        # call per batch); stderr is shared with Python's own writers, so it goes through its buffer.
+        fd = self._file.fileno() if path is not None else -1
+        self.log = EventLog(self._write, flush_interval, self.BATCH, fd)
         atexit.register(self.flush)
 
     def __call__(self, event: Event) -> None:
@@ -186,6 +189,7 @@ class JSONLinesSink:
         self.flush()
         atexit.unregister(self.flush)
         if self._path is not None:
+            self.log.fd = -1  # the number may be reused once closed: later lines go to _write (and fail there)
             self._file.close()
 
 

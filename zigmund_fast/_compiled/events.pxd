@@ -1,36 +1,21 @@
-from cpython.ref cimport PyObject
-
-
-cdef struct Record:
-    int kind
-    double timestamp
-    double duration
-    Py_ssize_t number       # request.end: status; task.queued: queue depth
-    Py_ssize_t number2      # request.end: response size
-    # Owned references to the event's values (str, bytes or None; a Python Event for K_OBJECT).
-    # NOTE: values, not the request or batch: holding those would keep container objects
-    # alive past their request, which the cyclic GC then keeps scanning.
-    PyObject* refs[9]
+cdef struct Buffer:
+    char* data
+    Py_ssize_t size
+    Py_ssize_t capacity
 
 
 cdef class EventLog:
-    cdef Record* _records
+    # The JSON lines encoded since the last flush (kept allocated between flushes: a fresh
+    # 256 KiB allocation per flush costs page faults).
+    cdef Buffer _buffer
     cdef Py_ssize_t _count
-    cdef Py_ssize_t _capacity
-    # PERF: the record array and the output buffer of the last flush are kept for the next one
-    # (a fresh 256 KiB allocation per flush costs page faults).
-    cdef Record* _spare
-    cdef Py_ssize_t _spare_capacity
-    cdef char* _out
-    cdef Py_ssize_t _out_capacity
-    cdef bint _encoding
+    cdef public int fd
     cdef readonly Py_ssize_t batch_size
     cdef readonly double flush_interval
     cdef object _write
     cdef object _timer
     cdef object _on_timer
 
-    cdef Record* _next(self) except NULL
     cdef int _commit(self) except -1
     cdef int record_request_start(self, double now, object request) except -1
     cdef int record_request_end(self, double now, double duration, object request) except -1

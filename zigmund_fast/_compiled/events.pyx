@@ -1,16 +1,15 @@
 # cython: language_level=3, cdivision=True, boundscheck=False, wraparound=False
-"""Observability events recorded as C records, and their bulk encoding as JSON lines.
+"""Observability events encoded as JSON lines in C, and their fan-out to sinks.
 
 Why this is compiled: the JSON-lines sink is meant to stay on in production at
 full request rate. With one Python event object per step (request.start,
 request.end, task.queued, task.start, task.end), the seed's POST route ran at
 0.30x of its speed without a sink: about 13 us of Python per request (issue
-#3's profile). Here those five events are appended as small C records holding
-a reference to the request or task batch they describe, and a sink's records
-are encoded straight to bytes when it flushes. Rare events (task.error,
-tasks.discarded, shutdown.drain, and any event given to a sink by hand) are
-Python ``Event`` objects, kept in the same record stream so the order holds,
-and encoded with msgspec.
+#3's profile). Here each of those five events is written straight into a C
+buffer as its JSON line when it happens, and the buffer is handed to the
+sink's file in bulk. Rare events (task.error, tasks.discarded, shutdown.drain,
+and any event given to a sink by hand) are Python ``Event`` objects, encoded
+with msgspec into the same buffer, so the order holds.
 
 Python sinks (``MemorySink``, metrics, user callables) still receive
 ``Event`` objects, built only while at least one such sink is attached.
@@ -24,12 +23,15 @@ import time
 import msgspec
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeASCII
-from libc.math cimport isfinite, llround
+from libc.math cimport isfinite
 from libc.string cimport memcpy, strlen
+from libc.errno cimport EINTR, errno
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+from posix.unistd cimport write as c_write
+
+from zigmund_fast._compiled.messages cimport RequestCore, TasksCore
 
 
 cdef extern from "Python.h":
@@ -42,7 +44,6 @@ cdef enum:
     K_TASK_QUEUED = 3
     K_TASK_START = 4
     K_TASK_END = 5
-    K_OBJECT = 6
 
 
 cdef double monotonic_now() noexcept nogil:
@@ -164,12 +165,6 @@ def request_id_from(header_value):
 
 
 # A growable byte buffer and the JSON pieces written into it
-
-cdef struct Buffer:
-    char* data
-    Py_ssize_t size
-    Py_ssize_t capacity
-
 
 cdef int reserve(Buffer* buffer, Py_ssize_t extra) except -1:
     cdef Py_ssize_t wanted = buffer.size + extra
@@ -377,10 +372,6 @@ cdef int put_head(Buffer* buffer, const char* kind, double timestamp, object req
     return put_str(buffer, request_id)
 
 
-cdef inline object ref(Record* record, int index):
-    return <object>record.refs[index]
-
-
 cdef int put_latin1_string(Buffer* buffer, object value) except -1:
     """A JSON string for bytes read as latin-1 (request header values), or null."""
     if value is None:
@@ -390,142 +381,116 @@ cdef int put_latin1_string(Buffer* buffer, object value) except -1:
     return put(buffer, b'"', 1)
 
 
-cdef int put_record(Buffer* buffer, Record* record) except -1:
-    cdef int kind = record.kind
-    if kind == K_OBJECT:
-        line = _encode_object(ref(record, 0).to_dict())
-        put(buffer, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
-        return put(buffer, b"\n", 1)
-    if kind == K_REQUEST_START:
-        # refs: request_id, method, path
-        put_head(buffer, b"request.start", record.timestamp, ref(record, 0))
-        put_literal(buffer, b',"method":')
-        put_str(buffer, ref(record, 1))
-        put_literal(buffer, b',"path":')
-        put_str(buffer, ref(record, 2))
-        return put(buffer, b"}\n", 2)
-    if kind == K_REQUEST_END:
-        # refs: request_id, method, route, path, query, client, http_version, user agent, referer
-        put_head(buffer, b"request.end", record.timestamp, ref(record, 0))
-        put_literal(buffer, b',"method":')
-        put_str(buffer, ref(record, 1))
-        put_literal(buffer, b',"route":')
-        put_str(buffer, ref(record, 2))
-        put_literal(buffer, b',"status":')
-        put_int(buffer, record.number)
-        put_literal(buffer, b',"duration":')
-        put_fixed(buffer, record.duration, 9)
-        put_literal(buffer, b',"target":"')
-        put_text(buffer, ref(record, 3))
-        query = ref(record, 4)
-        if query:
-            put(buffer, b"?", 1)
-            put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(query), PyBytes_GET_SIZE(query), True)
-        put_literal(buffer, b'","client":')
-        put_str(buffer, ref(record, 5))
-        put_literal(buffer, b',"http_version":')
-        put_str(buffer, ref(record, 6))
-        put_literal(buffer, b',"size":')
-        put_int(buffer, record.number2)
-        put_literal(buffer, b',"user_agent":')
-        put_latin1_string(buffer, ref(record, 7))
-        put_literal(buffer, b',"referer":')
-        put_latin1_string(buffer, ref(record, 8))
-        return put(buffer, b"}\n", 2)
-    # task.queued / task.start / task.end; refs: request_id, route, task name
-    if kind == K_TASK_QUEUED:
-        put_head(buffer, b"task.queued", record.timestamp, ref(record, 0))
-    elif kind == K_TASK_START:
-        put_head(buffer, b"task.start", record.timestamp, ref(record, 0))
-    else:
-        put_head(buffer, b"task.end", record.timestamp, ref(record, 0))
-    put_literal(buffer, b',"task":')
-    put_str(buffer, ref(record, 2))
+# One line per event kind
+
+cdef int put_request_start(Buffer* buffer, double now, RequestCore request) except -1:
+    put_head(buffer, b"request.start", now, request.request_id)
+    put_literal(buffer, b',"method":')
+    put_str(buffer, request.method)
+    put_literal(buffer, b',"path":')
+    put_str(buffer, request.path)
+    return put(buffer, b"}\n", 2)
+
+
+cdef int put_request_end(Buffer* buffer, double now, double duration, RequestCore request) except -1:
+    cdef bytes query = request.query_string
+    put_head(buffer, b"request.end", now, request.request_id)
+    put_literal(buffer, b',"method":')
+    put_str(buffer, request.method)
     put_literal(buffer, b',"route":')
-    put_str(buffer, ref(record, 1))
+    route = request.route
+    put_str(buffer, route.path if route is not None else None)
+    put_literal(buffer, b',"status":')
+    put_int(buffer, request.status)
+    put_literal(buffer, b',"duration":')
+    put_fixed(buffer, duration, 9)
+    put_literal(buffer, b',"target":"')
+    put_text(buffer, request.path)
+    if query:
+        put(buffer, b"?", 1)
+        put_escaped(buffer, <const unsigned char*>PyBytes_AS_STRING(query), PyBytes_GET_SIZE(query), True)
+    put_literal(buffer, b'","client":')
+    client = request.client
+    put_str(buffer, client[0] if client else None)
+    put_literal(buffer, b',"http_version":')
+    put_str(buffer, request.http_version)
+    put_literal(buffer, b',"size":')
+    put_int(buffer, request.response_size)
+    user_agent = None
+    referer = None
+    for key, value in request.raw_headers:
+        if user_agent is None and key == b"user-agent":
+            user_agent = value
+        elif referer is None and key == b"referer":
+            referer = value
+    put_literal(buffer, b',"user_agent":')
+    put_latin1_string(buffer, user_agent)
+    put_literal(buffer, b',"referer":')
+    put_latin1_string(buffer, referer)
+    return put(buffer, b"}\n", 2)
+
+
+cdef int put_task(Buffer* buffer, int kind, double now, object request_id, object route, object name,
+                  Py_ssize_t depth, double duration) except -1:
+    if kind == K_TASK_QUEUED:
+        put_head(buffer, b"task.queued", now, request_id)
+    elif kind == K_TASK_START:
+        put_head(buffer, b"task.start", now, request_id)
+    else:
+        put_head(buffer, b"task.end", now, request_id)
+    put_literal(buffer, b',"task":')
+    put_str(buffer, name)
+    put_literal(buffer, b',"route":')
+    put_str(buffer, route)
     if kind == K_TASK_QUEUED:
         put_literal(buffer, b',"queue_depth":')
-        put_int(buffer, record.number)
+        put_int(buffer, depth)
     elif kind == K_TASK_END:
         put_literal(buffer, b',"duration":')
-        put_fixed(buffer, record.duration, 9)
+        put_fixed(buffer, duration, 9)
         put_literal(buffer, b',"outcome":"ok"')
     return put(buffer, b"}\n", 2)
 
 
-cdef inline void hold(Record* record, int index, object value):
-    Py_INCREF(value)
-    record.refs[index] = <PyObject*>value
-
-
-cdef void release(Record* records, Py_ssize_t count):
-    cdef Py_ssize_t i
-    cdef int j
-    for i in range(count):
-        for j in range(9):
-            Py_XDECREF(records[i].refs[j])
-
-
-# The record stream of one JSON-lines sink
+# The line buffer of one JSON-lines sink
 
 cdef class EventLog:
-    """Records events for one JSON-lines sink and hands it encoded lines in bulk.
+    """Encodes the events of one JSON-lines sink as they happen, and hands them over in bulk.
 
-    ``write(data: bytes)`` is called with whole lines when ``batch_size``
-    records have gathered, ``flush_interval`` seconds after the first record
-    of a batch (a timer on the running loop), and on ``flush()``. Records are
-    appended on the event loop's thread.
+    Each event becomes its JSON line in a C buffer the moment it is recorded
+    (while the request's strings are still in the CPU's cache, and without
+    holding references to them). ``write(data: bytes)`` is called with whole
+    lines when ``batch_size`` events have gathered, ``flush_interval`` seconds
+    after the first event of a batch (a timer on the running loop), and on
+    ``flush()``. With ``fd`` (a file descriptor open for appending) the lines
+    are written to it directly, and ``write`` only gets what could not be
+    written there (it reports the error). Set ``fd`` to -1 before closing the
+    file. Events are recorded on the event loop's thread.
     """
 
     def __cinit__(self):
-        self._records = NULL
+        self._buffer.data = NULL
+        self._buffer.size = 0
+        self._buffer.capacity = 0
         self._count = 0
-        self._capacity = 0
-        self._spare = NULL
-        self._spare_capacity = 0
-        self._out = NULL
-        self._out_capacity = 0
-        self._encoding = False
 
-    def __init__(self, write, double flush_interval=0.5, Py_ssize_t batch_size=1024):
+    def __init__(self, write, double flush_interval=0.5, Py_ssize_t batch_size=1024, int fd=-1):
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if flush_interval <= 0:
             raise ValueError("flush_interval must be > 0")
         self._write = write
+        self.fd = fd
         self.flush_interval = flush_interval
         self.batch_size = batch_size
         self._timer = None
         self._on_timer = self._timer_fired
 
     def __dealloc__(self):
-        release(self._records, self._count)
-        PyMem_Free(self._records)
-        PyMem_Free(self._spare)
-        PyMem_Free(self._out)
+        PyMem_Free(self._buffer.data)
 
     def __len__(self):
         return self._count
-
-    cdef Record* _next(self) except NULL:
-        """The next free record, its references cleared; it counts once ``_commit`` is called."""
-        cdef Record* records
-        cdef Py_ssize_t capacity
-        cdef int j
-        if self._count == self._capacity:
-            capacity = self._capacity * 2 if self._capacity else 256
-            records = <Record*>PyMem_Realloc(self._records, capacity * sizeof(Record))
-            if records == NULL:
-                raise MemoryError()
-            self._records = records
-            self._capacity = capacity
-        cdef Record* record = &self._records[self._count]
-        for j in range(9):
-            record.refs[j] = NULL
-        record.duration = 0.0
-        record.number = 0
-        record.number2 = 0
-        return record
 
     cdef int _commit(self) except -1:
         self._count += 1
@@ -536,51 +501,31 @@ cdef class EventLog:
         return 0
 
     cdef int record_request_start(self, double now, object request) except -1:
-        cdef Record* record = self._next()
-        record.kind = K_REQUEST_START
-        record.timestamp = now
-        hold(record, 0, request.request_id)
-        hold(record, 1, request.method)
-        hold(record, 2, request.path)
+        cdef Py_ssize_t start = self._buffer.size
+        try:
+            put_request_start(&self._buffer, now, <RequestCore?>request)
+        except BaseException:
+            self._buffer.size = start  # no half line
+            raise
         return self._commit()
 
     cdef int record_request_end(self, double now, double duration, object request) except -1:
-        cdef Record* record = self._next()
-        record.kind = K_REQUEST_END
-        record.timestamp = now
-        record.duration = duration
-        record.number = request.status
-        record.number2 = request.response_size
-        hold(record, 0, request.request_id)
-        hold(record, 1, request.method)
-        route = request.route
-        hold(record, 2, route.path if route is not None else None)
-        hold(record, 3, request.path)
-        hold(record, 4, request.query_string)
-        client = request.client
-        hold(record, 5, client[0] if client else None)
-        hold(record, 6, request.http_version)
-        user_agent = None
-        referer = None
-        for key, value in request.raw_headers:
-            if user_agent is None and key == b"user-agent":
-                user_agent = value
-            elif referer is None and key == b"referer":
-                referer = value
-        hold(record, 7, user_agent)
-        hold(record, 8, referer)
+        cdef Py_ssize_t start = self._buffer.size
+        try:
+            put_request_end(&self._buffer, now, duration, <RequestCore?>request)
+        except BaseException:
+            self._buffer.size = start
+            raise
         return self._commit()
 
     cdef int record_task(self, int kind, double now, object request_id, object route, object name,
                          Py_ssize_t depth, double duration) except -1:
-        cdef Record* record = self._next()
-        record.kind = kind
-        record.timestamp = now
-        record.number = depth
-        record.duration = duration
-        hold(record, 0, request_id)
-        hold(record, 1, route)
-        hold(record, 2, name)
+        cdef Py_ssize_t start = self._buffer.size
+        try:
+            put_task(&self._buffer, kind, now, request_id, route, name, depth, duration)
+        except BaseException:
+            self._buffer.size = start
+            raise
         return self._commit()
 
     def _arm_timer(self):
@@ -595,73 +540,44 @@ cdef class EventLog:
         self.flush()
 
     cpdef add_event(self, object event):
-        """Record a Python ``Event`` (anything with ``to_dict()``), encoded with msgspec at flush."""
-        cdef Record* record = self._next()
-        record.kind = K_OBJECT
-        record.timestamp = event.timestamp
-        hold(record, 0, event)
+        """Record a Python ``Event`` (anything with ``to_dict()``), encoded with msgspec."""
+        line = _encode_object(event.to_dict())  # Python code first; the buffer is touched only after
+        put(&self._buffer, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
+        put(&self._buffer, b"\n", 1)
         self._commit()
 
     cpdef flush(self):
-        """Encode every record so far and pass the lines to ``write``."""
-        cdef Record* records = self._records
-        cdef Py_ssize_t count = self._count, i
-        cdef Buffer buffer
-        if count == 0:
+        """Write the lines gathered so far: to ``fd`` when it is set, else through ``write``."""
+        cdef Py_ssize_t size = self._buffer.size
+        cdef Py_ssize_t written = 0
+        cdef ssize_t count
+        cdef int error
+        if self._count == 0:
             return
-        cdef Py_ssize_t capacity = self._capacity
-        cdef bint own_buffer = not self._encoding
-        # NOTE: detach the records first (the spare array takes their place): encoding may run
-        # Python code (an Event's to_dict), during which another thread may flush or the loop
-        # may record more.
-        self._records = self._spare
-        self._capacity = self._spare_capacity
-        self._spare = NULL
-        self._spare_capacity = 0
         self._count = 0
-        if own_buffer:
-            self._encoding = True
-            buffer.data = self._out
-            buffer.capacity = self._out_capacity
-            self._out = NULL
-        else:
-            buffer.data = NULL
-            buffer.capacity = 0
-        buffer.size = 0
-        try:
-            reserve(&buffer, count * 256)
-            for i in range(count):
-                put_record(&buffer, &records[i])
-            data = PyBytes_FromStringAndSize(buffer.data, buffer.size)
-        finally:
-            release(records, count)
-            if self._spare == NULL:
-                self._spare = records
-                self._spare_capacity = capacity
-            else:
-                PyMem_Free(records)
-            if own_buffer:
-                self._out = buffer.data
-                self._out_capacity = buffer.capacity
-                self._encoding = False
-            else:
-                PyMem_Free(buffer.data)
+        if self.fd >= 0:
+            # PERF: straight from the buffer to the file, without a bytes copy or Python's file
+            # layer (the GIL is held throughout, so the lines land whole and in order).
+            while written < size:
+                count = c_write(self.fd, self._buffer.data + written, size - written)
+                if count >= 0:
+                    written += count
+                    continue
+                error = errno
+                if error == EINTR:
+                    continue
+                # NOTE: whatever is left goes through ``write``, which reports the failure.
+                break
+            if written == size:
+                self._buffer.size = 0
+                return
+        data = PyBytes_FromStringAndSize(self._buffer.data + written, size - written)
+        self._buffer.size = 0
         self._write(data)
 
     def encode_pending(self):
         """The lines ``flush`` would write now, without writing them (for tests)."""
-        cdef Buffer buffer
-        cdef Py_ssize_t i
-        buffer.data = NULL
-        buffer.size = 0
-        buffer.capacity = 0
-        try:
-            reserve(&buffer, 4096)
-            for i in range(self._count):
-                put_record(&buffer, &self._records[i])
-            return PyBytes_FromStringAndSize(buffer.data, buffer.size)
-        finally:
-            PyMem_Free(buffer.data)
+        return PyBytes_FromStringAndSize(self._buffer.data, self._buffer.size)
 
 
 # Fan-out
@@ -682,9 +598,10 @@ cdef class ObserverCore:
     cpdef str start_request(self, object request):
         """Give ``request`` its id and start time, and record ``request.start``."""
         cdef double now = monotonic_now()
-        request_id = request_id_for(request.raw_headers)
-        request.request_id = request_id
-        request.started = now
+        cdef RequestCore core = <RequestCore?>request
+        request_id = request_id_for(core.raw_headers)
+        core.request_id = request_id
+        core.started = now
         for log in self.logs:
             (<EventLog>log).record_request_start(now, request)
         if self.sinks:
@@ -695,8 +612,10 @@ cdef class ObserverCore:
         """Record ``request.end`` for requests whose responses were just written."""
         cdef double now = monotonic_now()
         cdef double started
+        cdef RequestCore core
         for request in requests:
-            started = request.started
+            core = <RequestCore?>request
+            started = core.started
             duration = now - started if started else 0.0
             for log in self.logs:
                 (<EventLog>log).record_request_end(now, duration, request)
@@ -717,10 +636,11 @@ cdef class ObserverCore:
     cpdef task_queued(self, object batch, Py_ssize_t depth):
         """Record ``task.queued`` for each task of a batch just handed to the runner."""
         cdef double now = monotonic_now()
-        cdef list items = batch._items
+        cdef TasksCore tasks = <TasksCore?>batch
+        cdef list items = tasks._items
         cdef Py_ssize_t index
-        request_id = batch.request_id
-        route = batch.route
+        request_id = tasks.request_id
+        route = tasks.route
         for index in range(len(items)):
             name = cached_task_name((<tuple>items[index])[0])
             for log in self.logs:
@@ -731,9 +651,10 @@ cdef class ObserverCore:
     cpdef double task_start(self, object batch, Py_ssize_t index):
         """Record ``task.start``; returns its timestamp, which the runner uses as the task's start time."""
         cdef double now = monotonic_now()
-        name = cached_task_name((<tuple>batch._items[index])[0])
+        cdef TasksCore tasks = <TasksCore?>batch
+        name = cached_task_name((<tuple>tasks._items[index])[0])
         for log in self.logs:
-            (<EventLog>log).record_task(K_TASK_START, now, batch.request_id, batch.route, name, 0, 0.0)
+            (<EventLog>log).record_task(K_TASK_START, now, tasks.request_id, tasks.route, name, 0, 0.0)
         if self.sinks:
             self._publish("task.start", now, batch.request_id, {"task": name, "route": batch.route})
         return now
@@ -745,9 +666,10 @@ cdef class ObserverCore:
         """
         if now == 0.0:
             now = monotonic_now()
-        name = cached_task_name((<tuple>batch._items[index])[0])
+        cdef TasksCore tasks = <TasksCore?>batch
+        name = cached_task_name((<tuple>tasks._items[index])[0])
         for log in self.logs:
-            (<EventLog>log).record_task(K_TASK_END, now, batch.request_id, batch.route, name, 0, duration)
+            (<EventLog>log).record_task(K_TASK_END, now, tasks.request_id, tasks.route, name, 0, duration)
         if self.sinks:
             self._publish("task.end", now, batch.request_id, {
                 "task": name, "route": batch.route, "duration": duration, "outcome": "ok",
