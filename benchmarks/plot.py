@@ -38,7 +38,8 @@ SERVER_ORDER = ("raw", "zigmund", "zigmund-sink", "socketify", "granian-rsgi", "
                 "sanic", "starlette", "litestar", "fastapi")
 ROUTE_NOTES = {"pipeline": "pipeline: hello, 16 requests per write", "body": "body: 1 KiB JSON, validated"}
 # zigmund stands out; the ceiling is grey; the peers share one colour map.
-FIXED_COLOURS = {"raw": "#7f7f7f", "zigmund": "#d62728", "zigmund-sink": "#ff9896"}
+FIXED_COLOURS = {"raw": "#7f7f7f", "zigmund": "#d62728", "zigmund-sink": "#ff9896", "zigmund-baseline": "#8c2d04",
+                 "zigmund-w2": "#fdae6b"}
 
 
 def ordered(names: list[str], preferred: tuple[str, ...]) -> list[str]:
@@ -114,7 +115,7 @@ def subtitle(data: dict[str, Any]) -> str:
     machine = data.get("machine", {})
     parts = [str(data.get("date", "")),
              f"{config.get('rounds', '?')} round(s) x {config.get('duration_s', '?')} s, median",
-             (f"wrk -t1 -c{config.get('connections', '?')} on core {config.get('wrk_cpu', '?')}, "
+             (f"wrk -t{config.get('wrk_threads', 1)} -c{config.get('connections', '?')} on core {config.get('wrk_cpu', '?')}, "
               f"server on core {config.get('server_cpu', '?')}"),
              f"{machine.get('nproc', '?')} cores, Python {machine.get('python', '?')}"]
     return "  |  ".join(p for p in parts if p)

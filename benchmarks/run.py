@@ -659,7 +659,7 @@ def print_report(rows: list[dict[str, Any]]) -> None:
     rw = max([6, *(len(r["route"]) for r in rows)])
     head = (f"{'server':{sw}} {'route':{rw}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} "
             f"{'peak MiB':>8} {'rss MiB':>8} {'errs':>5}  tasks counted")
-    print("\nMedians over rounds (server on core 0, wrk on core 1)")
+    print(f"\nMedians over rounds (server on CPU {SERVER_CPU}, wrk -t{WRK_THREADS} on CPU {WRK_CPU})")
     print(head)
     print("-" * len(head))
     for r in rows:
