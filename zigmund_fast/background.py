@@ -84,6 +84,9 @@ class BackgroundTasks(TasksCore):
     __slots__ = ()
     _item_type = TaskItem  # what the compiled add makes
 
+    if TYPE_CHECKING:  # the signature type checkers see; at run time `add` is TasksCore's
+        def add(self, func: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> None: ...
+
     def _add_with_options(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``add`` with keywords (``timeout``/``blocking`` options and the function's own) or an odd callable."""
         timeout = kwargs.pop("timeout", None)

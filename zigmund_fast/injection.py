@@ -545,12 +545,6 @@ def _form_extractor(alias: str, converter: Callable[[Any], Any] | None, is_file:
 def _scalar_extractor(
     location: str, alias: str, converter: Callable[[str], Any], required: bool, default: Any
 ) -> Extractor:
-    def lookup_path(request: Request) -> str | None:
-        return request.path_params.get(alias)  # type: ignore[no-any-return]
-
-    def lookup_query(request: Request) -> str | None:
-        return request.query_params.get(alias)
-
     def lookup_header(request: Request) -> str | None:
         return request.headers.get(alias)
 
@@ -561,7 +555,7 @@ def _scalar_extractor(
         # PERF: the compiled extractor (extract.pyx); headers and cookies stay below.
         return ScalarParam(location, alias, converter, converter is _to_str, converter is _to_int,  # type: ignore[no-any-return]
                            required, default, _Invalid, _missing, _invalid, QueryParams)
-    lookup = {"path": lookup_path, "query": lookup_query, "header": lookup_header, "cookie": lookup_cookie}[location]
+    lookup = {"header": lookup_header, "cookie": lookup_cookie}[location]
     loc = [location, alias]
 
     if converter is _to_str:

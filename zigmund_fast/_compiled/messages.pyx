@@ -17,25 +17,11 @@ cdef class RequestCore:
 
     def __init__(self, str method, str path, bytes query_string, list raw_headers, bytes body, client,
                  str http_version="1.1", keep_alive=True):
-        self.method = method
-        self.path = path
-        self.query_string = query_string
-        self.raw_headers = raw_headers
-        self._body = body
-        self.client = client
-        self.http_version = http_version
-        self.keep_alive = keep_alive
-        self.path_params = {}
-        self.started = 0.0
-        self.status = 0
-        self.response_size = 0
-        self.scheme = "http"
+        fill_request(self, method, path, query_string, raw_headers, body, client, http_version, keep_alive)
 
 
-cdef RequestCore new_request(type cls, str method, str path, bytes query_string, list raw_headers, bytes body,
-                             object client, str http_version, bint keep_alive):
-    """A ``cls`` (a ``RequestCore`` subclass without ``__init__`` of its own) made without a Python call."""
-    cdef RequestCore request = RequestCore.__new__(cls)
+cdef inline void fill_request(RequestCore request, str method, str path, bytes query_string, list raw_headers,
+                              bytes body, object client, str http_version, object keep_alive):
     request.method = method
     request.path = path
     request.query_string = query_string
@@ -49,6 +35,13 @@ cdef RequestCore new_request(type cls, str method, str path, bytes query_string,
     request.status = 0
     request.response_size = 0
     request.scheme = "http"
+
+
+cdef RequestCore new_request(type cls, str method, str path, bytes query_string, list raw_headers, bytes body,
+                             object client, str http_version, bint keep_alive):
+    """A ``cls`` (a ``RequestCore`` subclass without ``__init__`` of its own) made without a Python call."""
+    cdef RequestCore request = RequestCore.__new__(cls)
+    fill_request(request, method, path, query_string, raw_headers, body, client, http_version, keep_alive)
     return request
 
 
