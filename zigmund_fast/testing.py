@@ -15,7 +15,7 @@ import os
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httptools
 import uvloop
@@ -156,7 +156,10 @@ class TestClient:
         json: Any = None,
         timeout: float = 30.0,
     ) -> TestResponse:
-        target = url if url.startswith("/") else urlsplit(url).path or "/"
+        parts = urlsplit(url)
+        # As httpx does: keep the query of a full URL, and percent-encode what a request line can't carry
+        # (spaces, non-ASCII) while leaving the URL's own %-escapes and delimiters alone.
+        target = quote((parts.path or "/") + ("?" + parts.query if parts.query else ""), safe="!$%&'()*+,/:;=?@~")
         if params:
             target += ("&" if "?" in target else "?") + urlencode(params, doseq=True)
         body = b""
