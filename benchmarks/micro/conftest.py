@@ -12,7 +12,9 @@ reporting a fast number.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,31 +28,16 @@ from zigmund_fast.server.server import ServerState
 from zigmund_fast.testing import _MemoryTransport
 
 # NOTE: with --import-mode=importlib (pyproject's addopts) test modules can't import this
-# file, so everything they share is a fixture.
+# file, so everything they share is a fixture. The repo root goes on sys.path so that this file and
+# the tests can use the apps and models the load benchmark serves (benchmarks/servers, inprocess.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks.micro import inprocess  # noqa: E402
 
 
 def make_app() -> zigmund.App:
-    """The benchmark app's hello, items and POST routes (benchmarks/servers/zigmund_app.py), without the rest."""
-    app = zigmund.App(title="micro", version="0")
-    sent = [0]
-
-    def send_notification(_ctx: Any) -> None:
-        sent[0] += 1
-
-    @app.get("/")
-    async def hello() -> dict[str, str]:
-        return {"message": "Hello, World!"}
-
-    @app.get("/items/{item_id}")
-    async def item(item_id: int, q: str | None = None) -> dict[str, Any]:
-        return {"item_id": item_id, "q": q}
-
-    @app.post("/tutorial/background-tasks/notifications")
-    async def queue(req: zigmund.Request, tasks: zigmund.BackgroundTasks) -> zigmund.Response:
-        tasks.add(send_notification, None)
-        return zigmund.Response.json({"queued": True})
-
-    return app
+    """The benchmark app's hello, items and POST routes: the same app as micro/inprocess.py measures."""
+    return inprocess.make_app(False)
 
 
 class NullTransport(_MemoryTransport):
