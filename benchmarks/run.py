@@ -127,6 +127,11 @@ def _zigmund_sink_cmd(a: argparse.Namespace, port: int) -> list[str]:
             "--port", str(port), *shlex.split(a.zigmund_args)]
 
 
+def _zigmund_sink_cached_cmd(a: argparse.Namespace, port: int) -> list[str]:
+    return [*_zigmund_launcher(a), "serve", "benchmarks.servers.zigmund_sink_cached_app:app",
+            "--port", str(port), *shlex.split(a.zigmund_args)]
+
+
 def _zigmund_baseline_cmd(a: argparse.Namespace, port: int) -> list[str]:
     # NOTE: an older checkout of zigmund_fast (built in place) put first on sys.path, serving the
     # same benchmark app: "before and after" in one run. `-m` would put the cwd first instead.
@@ -185,6 +190,10 @@ SERVERS: dict[str, Server] = {
     # The POST route with the JSON-lines sink on: issue 3's "sink costs" ratio.
     "zigmund-sink": Server("zigmund-sink", ("post",),
                            "import zigmund_fast.cli, benchmarks.servers.zigmund_sink_app", _zigmund_sink_cmd),
+    # The same with JSONLinesSink(drop_cache=False): page cache and writeback left to the kernel (not in "all").
+    "zigmund-sink-cached": Server("zigmund-sink-cached", ("post",),
+                                  "import zigmund_fast.cli, benchmarks.servers.zigmund_sink_cached_app",
+                                  _zigmund_sink_cached_cmd),
     "starlette": Server("starlette", PEER_ROUTES,
                         "import uvicorn, uvloop, httptools, benchmarks.servers.starlette_app",
                         _uvicorn_cmd("benchmarks.servers.starlette_app:app")),
@@ -207,8 +216,8 @@ SERVERS: dict[str, Server] = {
 
 # Which interpreter runs each server (and its import check): --peer-python unless listed here.
 PYTHON_OF: dict[str, str] = {"raw": "peer_python", "fastapi": "peer_python", "zigmund": "zigmund_python",
-                             "zigmund-sink": "zigmund_python", "zigmund-baseline": "zigmund_python",
-                             "zigmund-w2": "zigmund_python"}
+                             "zigmund-sink": "zigmund_python", "zigmund-sink-cached": "zigmund_python",
+                             "zigmund-baseline": "zigmund_python", "zigmund-w2": "zigmund_python"}
 PEER_PACKAGES = ("fastapi starlette uvicorn uvloop httptools pydantic granian blacksheep sanic socketify "
                  "litestar msgspec")
 
@@ -746,7 +755,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     if args.servers == ["all"]:
-        args.servers = [s for s in SERVERS if s != "zigmund-w2"
+        args.servers = [s for s in SERVERS if s not in ("zigmund-w2", "zigmund-sink-cached")
                         and (s != "zigmund-baseline" or args.zigmund_baseline is not None)]
     if args.routes == ["all"]:
         args.routes = list(ROUTES)

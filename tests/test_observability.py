@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zigmund_fast import App, BackgroundTasks, HTTPException
-from zigmund_fast._impl import EventLog, ObserverCore
+from zigmund_fast._impl import EventLog, ObserverCore, wall_offset
 from zigmund_fast.observability import Event, JSONLinesSink, MemorySink
 from zigmund_fast.requests import Request
 from zigmund_fast.testing import TestClient
@@ -220,17 +221,20 @@ def test_compiled_encoder_writes_valid_json_for_any_text(
     observer.enabled = True
     request = Request("GET", path, query, [(b"user-agent", user_agent)], b"", ("10.0.0.1", 5))
     observer.start_request(request)
+    started = request.started
     request.started -= started_ago
     request.status, request.response_size = 200, size
     observer.requests_written([request])
     log.flush()
     start, end = (json.loads(line) for line in b"".join(lines).decode("utf-8").split("\n")[:-1])
+    assert start["time"] == pytest.approx(started + wall_offset, abs=1e-6)  # monotonic + the process's offset
+    assert start["time"] <= end["time"] < start["time"] + 0.5
     assert start["path"] == path
     assert end["target"] == path + ("?" + query.decode("latin-1") if query else "")
     assert end["user_agent"] == user_agent.decode("latin-1")
     assert end["size"] == size
     assert started_ago - 1e-6 <= end["duration"] < started_ago + 0.5  # plus the time this test took
-    assert end["time"] - end["monotonic"] == pytest.approx(start["time"] - start["monotonic"], abs=2e-6)
+    assert "monotonic" not in end  # time carries it (see Event.to_dict)
 
 
 def test_sink_sees_task_events_only_after_the_response_is_written(serve: Any) -> None:
@@ -320,3 +324,96 @@ def test_json_lines_written_straight_to_the_file_fall_back_when_the_fd_fails(tmp
     assert all(json.loads(line)["kind"] for line in lines)
     sink.close()
     assert sink.log.fd == -1
+
+
+
+def _resident_pages(path: Path, length: int) -> int:
+    """How many pages of the first ``length`` bytes of ``path`` are in the page cache (mmap + mincore)."""
+    import ctypes
+    import mmap
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    pages = (length + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    vector = (ctypes.c_ubyte * pages)()
+    with open(path, "rb") as file:
+        address = libc.mmap(None, length, mmap.PROT_READ, mmap.MAP_SHARED, file.fileno(), 0)
+        assert address is not None and address != ctypes.c_void_p(-1).value, ctypes.get_errno()
+        try:
+            assert libc.mincore(address, length, vector) == 0, ctypes.get_errno()
+        finally:
+            libc.munmap(address, length)
+    return sum(byte & 1 for byte in vector)
+
+
+def _event(number: int) -> Event:
+    return Event("task.start", float(number), f"id-{number}", {"task": "t", "padding": "x" * 900})
+
+
+WINDOW = 4 * 1024 * 1024  # events.pyx's STREAM_WINDOW
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux-only")
+def test_a_file_sink_streams_its_lines_to_disk_and_drops_them_from_the_page_cache(tmp_path: Path) -> None:
+    """Every line lands, in order, across many 4 MiB windows; and once the early windows are on disk,
+    the later flushes drop them from the page cache (where the file system can drop pages at all)."""
+    path = tmp_path / "events.jsonl"
+    with open(path, "ab") as file:
+        log = EventLog(file.write, 10.0, 64, file.fileno(), True)
+        number = 0
+        while os.fstat(file.fileno()).st_size < 3 * WINDOW:
+            log.add_event(_event(number))
+            number += 1
+        log.flush()
+        os.fsync(file.fileno())  # windows 0-2 are on disk now
+        while os.fstat(file.fileno()).st_size < 6 * WINDOW:
+            log.add_event(_event(number))
+            number += 1
+        log.flush()
+        assert log.drop_cache  # still on: a regular file supports it
+    resident = _resident_pages(path, 2 * WINDOW)  # before reading the file back, which caches it again
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    assert [json.loads(line)["request_id"] for line in lines[:-1]] == [f"id-{n}" for n in range(number)]
+
+    # Can this file system drop clean pages at all (tmpfs cannot)? Ask it directly with a control file.
+    control = tmp_path / "control"
+    control.write_bytes(b"x" * WINDOW)
+    with open(control, "rb") as file:
+        os.fsync(file.fileno())
+        os.posix_fadvise(file.fileno(), 0, WINDOW, os.POSIX_FADV_DONTNEED)
+    if _resident_pages(control, WINDOW) > 0:
+        pytest.skip("this file system keeps clean pages cached (tmpfs?)")
+    assert resident == 0
+
+
+def test_a_sink_on_a_pipe_turns_streaming_off_and_loses_nothing() -> None:
+    read_end, write_end = os.pipe()
+    received = bytearray()
+    try:
+        os.set_blocking(read_end, False)
+        log = EventLog(lambda data: None, 10.0, 8, write_end, True)
+        for number in range(8 * 600):  # about 4.4 MB: past one window
+            log.add_event(_event(number))
+            while True:
+                try:
+                    chunk = os.read(read_end, 1 << 20)
+                except BlockingIOError:
+                    break
+                received += chunk
+        log.flush()
+        os.close(write_end)
+        write_end = -1
+        os.set_blocking(read_end, True)
+        while chunk := os.read(read_end, 1 << 20):
+            received += chunk
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+    assert not log.drop_cache
+    lines = bytes(received).split(b"\n")[:-1]
+    assert [json.loads(line)["request_id"] for line in lines] == [f"id-{n}" for n in range(8 * 600)]

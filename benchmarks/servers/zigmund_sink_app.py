@@ -2,6 +2,7 @@
 
 For the "sink costs" comparison (POST route with vs. without a sink, same run).
 The file is $ZIGMUND_BENCH_SINK_FILE, or a temporary file that is removed at exit.
+$ZIGMUND_BENCH_SINK_DROP_CACHE=0 turns the sink's streaming writeback off (zigmund_sink_cached_app).
 """
 
 from __future__ import annotations
@@ -19,4 +20,4 @@ if _path is None:
     os.close(_fd)
     atexit.register(os.unlink, _path)
 
-app.add_sink(JSONLinesSink(_path))
+app.add_sink(JSONLinesSink(_path, drop_cache=os.environ.get("ZIGMUND_BENCH_SINK_DROP_CACHE", "1") != "0"))

@@ -10,6 +10,11 @@ cdef class EventLog:
     cdef Buffer _buffer
     cdef Py_ssize_t _count
     cdef public int fd
+    # Streaming writeback of a regular file (see ``flush``): where the current window starts,
+    # and how many bytes this log wrote since; -1 once the file turned out not to support it.
+    cdef public bint drop_cache
+    cdef long long _window_start
+    cdef long long _window_bytes
     cdef readonly Py_ssize_t batch_size
     cdef readonly double flush_interval
     cdef object _write
@@ -17,6 +22,7 @@ cdef class EventLog:
     cdef object _on_timer
 
     cdef int _commit(self) except -1
+    cdef void _stream_out(self, Py_ssize_t written) noexcept
     cdef int record_request_start(self, double now, object request) except -1
     cdef int record_request_end(self, double now, double duration, object request) except -1
     cdef int record_task(self, int kind, double now, object request_id, object route, object name,
@@ -31,8 +37,8 @@ cdef class ObserverCore:
     cdef public bint enabled
 
     cpdef str start_request(self, object request)
-    cpdef requests_written(self, list requests)
-    cpdef task_queued(self, object batch, Py_ssize_t depth)
+    cpdef requests_written(self, list requests, double now=*)
+    cpdef task_queued(self, object batch, Py_ssize_t depth, double now=*)
     cpdef double task_start(self, object batch, Py_ssize_t index)
     cpdef task_end(self, object batch, Py_ssize_t index, double duration, double now=*)
 

@@ -26,7 +26,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.math cimport isfinite
-from libc.string cimport memcpy, strlen
+from libc.string cimport memcmp, memcpy, strlen
 from libc.errno cimport EINTR, errno
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 from posix.unistd cimport write as c_write
@@ -36,6 +36,39 @@ from zigmund_fast._compiled.messages cimport RequestCore, TasksCore
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
+    bint PyUnicode_IS_COMPACT_ASCII(object s)
+    void* PyUnicode_DATA(object s)
+    Py_ssize_t PyUnicode_GET_LENGTH(object s)
+
+
+cdef extern from *:
+    """
+    #include <fcntl.h>
+    #include <unistd.h>
+    /* Start writing [start, start+length) of fd to disk without waiting, and drop the
+       already-written pages of [drop_from, drop_to) from the page cache. 0, or -1 when the
+       file does not support it (a pipe, a terminal) or the system has no sync_file_range. */
+    static int zf_stream_out(int fd, long long start, long long length, long long drop_from, long long drop_to) {
+    #if defined(__linux__)
+        if (sync_file_range(fd, (off_t)start, (off_t)length, SYNC_FILE_RANGE_WRITE) != 0) return -1;
+        if (drop_to > drop_from &&
+            posix_fadvise(fd, (off_t)drop_from, (off_t)(drop_to - drop_from), POSIX_FADV_DONTNEED) != 0)
+            return -1;
+        return 0;
+    #else
+        (void)fd; (void)start; (void)length; (void)drop_from; (void)drop_to;
+        return -1;
+    #endif
+    }
+    static long long zf_file_end(int fd) { return (long long)lseek(fd, 0, SEEK_CUR); }
+    """
+    int zf_stream_out(int fd, long long start, long long length, long long drop_from, long long drop_to) nogil
+    long long zf_file_end(int fd) nogil
+
+
+# A file sink hands each STREAM_WINDOW of lines to the disk as soon as it is full, and drops
+# windows written out at least one window ago from the page cache (see ``EventLog.flush``).
+cdef long long STREAM_WINDOW = 4 * 1024 * 1024
 
 
 cdef enum:
@@ -254,8 +287,28 @@ cdef int put_text(Buffer* buffer, str value) except -1:
 
 cdef int put_str(Buffer* buffer, object value) except -1:
     """A JSON string for a str (null for None); any other value through msgspec."""
+    cdef const unsigned char* text
+    cdef Py_ssize_t size, i
+    cdef char* out
     if value is None:
         return put(buffer, b"null", 4)
+    if type(value) is str and PyUnicode_IS_COMPACT_ASCII(value):
+        # PERF: ids, methods, routes and task names: ASCII with nothing to escape, written with the
+        # quotes in one copy (about 15 strings a request, so the per-call overhead is what counts).
+        text = <const unsigned char*>PyUnicode_DATA(value)
+        size = PyUnicode_GET_LENGTH(value)
+        i = 0
+        while i < size and ESCAPE_CLASS[text[i]] == 0:
+            i += 1
+        if i == size:
+            if buffer.size + size + 2 > buffer.capacity:
+                reserve(buffer, size + 2)
+            out = buffer.data + buffer.size
+            out[0] = c'"'
+            memcpy(out + 1, text, size)
+            out[size + 1] = c'"'
+            buffer.size += size + 2
+            return 0
     if type(value) is str:
         put(buffer, b'"', 1)
         put_text(buffer, <str>value)
@@ -365,9 +418,7 @@ cdef int put_head(Buffer* buffer, const char* kind, double timestamp, object req
     put_literal(buffer, b'{"kind":"')
     put_literal(buffer, kind)
     put_literal(buffer, b'","time":')
-    put_fixed(buffer, timestamp + WALL_OFFSET, 6)
-    put_literal(buffer, b',"monotonic":')
-    put_fixed(buffer, timestamp, 6)
+    put_fixed(buffer, timestamp + WALL_OFFSET, 6)  # the monotonic reading plus a fixed offset (see Event.to_dict)
     put_literal(buffer, b',"request_id":')
     return put_str(buffer, request_id)
 
@@ -418,11 +469,17 @@ cdef int put_request_end(Buffer* buffer, double now, double duration, RequestCor
     put_int(buffer, request.response_size)
     user_agent = None
     referer = None
-    for key, value in request.raw_headers:
-        if user_agent is None and key == b"user-agent":
-            user_agent = value
-        elif referer is None and key == b"referer":
-            referer = value
+    cdef Py_ssize_t key_size
+    for header in request.raw_headers:
+        # PERF: compared in C (names are lower-cased bytes): no rich comparison per header.
+        key = (<tuple>header)[0]
+        if type(key) is not bytes:
+            continue
+        key_size = PyBytes_GET_SIZE(key)
+        if key_size == 10 and user_agent is None and memcmp(PyBytes_AS_STRING(key), b"user-agent", 10) == 0:
+            user_agent = (<tuple>header)[1]
+        elif key_size == 7 and referer is None and memcmp(PyBytes_AS_STRING(key), b"referer", 7) == 0:
+            referer = (<tuple>header)[1]
     put_literal(buffer, b',"user_agent":')
     put_latin1_string(buffer, user_agent)
     put_literal(buffer, b',"referer":')
@@ -466,6 +523,18 @@ cdef class EventLog:
     are written to it directly, and ``write`` only gets what could not be
     written there (it reports the error). Set ``fd`` to -1 before closing the
     file. Events are recorded on the event loop's thread.
+
+    ``drop_cache`` (with ``fd``): stream the lines to disk instead of leaving
+    them in the page cache until the kernel's writeback comes round. Each
+    ``STREAM_WINDOW`` (4 MiB) of the file is handed to the disk as soon as it
+    is full (``sync_file_range``, without waiting), and windows handed over at
+    least one window earlier are dropped from the page cache
+    (``POSIX_FADV_DONTNEED`` only drops pages already on disk). A busy sink
+    then holds a few MiB of cache instead of gigabytes of dirty pages, and the
+    kernel does not stall the server in writeback storms. Measured on the
+    benchmark VM: the kernel's cost of a 1.1 KB request's lines fell from
+    2.4-2.8 us to 0.3-0.5 us once gigabytes were dirty. Turned off by itself
+    when the file does not support it (a pipe, a terminal).
     """
 
     def __cinit__(self):
@@ -473,14 +542,18 @@ cdef class EventLog:
         self._buffer.size = 0
         self._buffer.capacity = 0
         self._count = 0
+        self._window_start = -1
+        self._window_bytes = 0
 
-    def __init__(self, write, double flush_interval=0.5, Py_ssize_t batch_size=1024, int fd=-1):
+    def __init__(self, write, double flush_interval=0.5, Py_ssize_t batch_size=1024, int fd=-1,
+                 bint drop_cache=False):
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if flush_interval <= 0:
             raise ValueError("flush_interval must be > 0")
         self._write = write
         self.fd = fd
+        self.drop_cache = drop_cache
         self.flush_interval = flush_interval
         self.batch_size = batch_size
         self._timer = None
@@ -568,12 +641,37 @@ cdef class EventLog:
                     continue
                 # NOTE: whatever is left goes through ``write``, which reports the failure.
                 break
+            if written:
+                self._stream_out(written)
             if written == size:
                 self._buffer.size = 0
                 return
         data = PyBytes_FromStringAndSize(self._buffer.data + written, size - written)
         self._buffer.size = 0
         self._write(data)
+
+    cdef void _stream_out(self, Py_ssize_t written) noexcept:
+        """After ``written`` more bytes went to ``fd``: hand a full window to the disk (see the class)."""
+        cdef long long end, start
+        if not self.drop_cache:
+            return
+        self._window_bytes += written
+        if self._window_bytes < STREAM_WINDOW:
+            return
+        end = zf_file_end(self.fd)  # with O_APPEND, the end of the file (other writers included)
+        if end < 0:
+            self.drop_cache = False
+            return
+        if self._window_start < 0:
+            self._window_start = max(0, end - self._window_bytes)
+        start = self._window_start
+        self._window_start = end
+        self._window_bytes = 0
+        if end <= start:
+            return  # the file was truncated (logrotate's copytruncate): start over from its end
+        if zf_stream_out(self.fd, start, end - start,
+                         max(0, start - 4 * STREAM_WINDOW), start - STREAM_WINDOW) != 0:
+            self.drop_cache = False
 
     def encode_pending(self):
         """The lines ``flush`` would write now, without writing them (for tests)."""
@@ -608,10 +706,14 @@ cdef class ObserverCore:
             self._publish("request.start", now, request_id, {"method": request.method, "path": request.path})
         return request_id
 
-    cpdef requests_written(self, list requests):
-        """Record ``request.end`` for requests whose responses were just written."""
-        cdef double now = monotonic_now()
-        cdef double started
+    cpdef requests_written(self, list requests, double now=0.0):
+        """Record ``request.end`` for requests whose responses were just written.
+
+        ``now``: the time of the write, when the caller has just read the clock (0: read it here).
+        """
+        if now == 0.0:
+            now = monotonic_now()
+        cdef double started, duration
         cdef RequestCore core
         for request in requests:
             core = <RequestCore?>request
@@ -633,9 +735,10 @@ cdef class ObserverCore:
                     "referer": headers.get("referer"),
                 })
 
-    cpdef task_queued(self, object batch, Py_ssize_t depth):
-        """Record ``task.queued`` for each task of a batch just handed to the runner."""
-        cdef double now = monotonic_now()
+    cpdef task_queued(self, object batch, Py_ssize_t depth, double now=0.0):
+        """Record ``task.queued`` for each task of a batch just handed to the runner (``now``: as above)."""
+        if now == 0.0:
+            now = monotonic_now()
         cdef TasksCore tasks = <TasksCore?>batch
         cdef list items = tasks._items
         cdef Py_ssize_t index

@@ -809,21 +809,24 @@ cdef class HTTPProtocolCore:
     cdef _flush(self):
         """Write what is pending in one call, then hand the answered requests' tasks to the runner."""
         cdef list out = self.out
+        cdef double now = 0.0  # PERF: one clock read for the write, request.end and task.queued
         if out:
             self.out = []
             self.out_size = 0
             if self.conn_state != CONN_CLOSED:
                 self.transport.write(out[0] if len(out) == 1 else b"".join(out))
-                self.last_activity = monotonic_now()
+                self.last_activity = now = monotonic_now()
         if self.out_observed:
             observed, self.out_observed = self.out_observed, []
             if self.observer is not None:
-                self.observer.requests_written(observed)
+                if now == 0.0:
+                    now = monotonic_now()
+                self.observer.requests_written(observed, now)
         if self.out_batches:
             batches, self.out_batches = self.out_batches, []
             self.out_tasks = 0
             for batch in batches:
-                self.runner.submit(batch)
+                self.runner.submit(batch, now)
         if self.close_after_write and self.current is None and self.conn_state != CONN_CLOSED:
             if self.conn_state == CONN_LINGERING:
                 return

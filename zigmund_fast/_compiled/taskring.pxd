@@ -34,6 +34,6 @@ cdef class TaskRunnerCore:
     cdef bint scheduled
     cdef object drain_callback
 
-    cpdef submit(self, object batch)
+    cpdef submit(self, object batch, double now=*)
     cdef int _run_batch_fast(self, object batch) except -1
     cdef int _finished(self, object batch) except -1

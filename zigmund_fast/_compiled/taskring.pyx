@@ -136,8 +136,11 @@ cdef class TaskRunnerCore:
         self.low_water = max_pending // 2
         self.drain_callback = self._drain
 
-    cpdef submit(self, object batch):
-        """Queue a request's tasks (a ``BackgroundTasks``). Called after its response was written to the transport."""
+    cpdef submit(self, object batch, double now=0.0):
+        """Queue a request's tasks (a ``BackgroundTasks``). Called after its response was written to the transport.
+
+        ``now``: the monotonic time of that write, if the caller read it (the ``task.queued`` time).
+        """
         cdef list items = (<TasksCore?>batch)._items
         cdef Py_ssize_t count = len(items)
         if count == 0:
@@ -149,7 +152,7 @@ cdef class TaskRunnerCore:
         if self.pending > self.peak_pending:
             self.peak_pending = self.pending
         if self.observer is not None:
-            self.observer.task_queued(batch, self.pending)
+            self.observer.task_queued(batch, self.pending, now)
         if self.max_pending and self.pending >= self.max_pending and not self.under_pressure:
             self.under_pressure = True
             if self.on_pressure is not None:
