@@ -201,6 +201,39 @@ def test_json_lines_match_the_events_python_sinks_get(tmp_path: Path) -> None:
     assert end["referer"] == "r\tx\x80"
 
 
+def test_json_lines_name_each_task_and_route_with_many_more_than_the_label_cache_holds(tmp_path: Path) -> None:
+    """Task lines reuse the encoded task/route of recent (function, route) pairs: with 12 functions on
+    2 routes, alternating, every line still names its own task and route (quotes escaped)."""
+    path = tmp_path / "events.jsonl"
+    sink = JSONLinesSink(path)
+    app = App()
+    app.add_sink(sink)
+    functions = []
+    for number in range(12):
+        def task(number: int = number) -> None:
+            pass
+        task.__qualname__ = f'task "{number}"'
+        functions.append(task)
+
+    @app.post("/a/{n}")
+    @app.post('/b"/{n}')
+    async def queue(n: int, tasks: BackgroundTasks) -> None:
+        tasks.add(functions[n])
+
+    with TestClient(app) as client:
+        for round_ in range(3):
+            for number in range(12):
+                client.post(f"/a/{number}" if (number + round_) % 2 else f"/b%22/{number}")
+    sink.close()
+    tasks = [json.loads(line) for line in path.read_text().splitlines() if json.loads(line)["kind"].startswith("task.")]
+    assert len(tasks) == 3 * 36
+    for round_ in range(3):
+        for number in range(12):
+            route = "/a/{n}" if (number + round_) % 2 else '/b"/{n}'
+            for line in tasks[(round_ * 12 + number) * 3:(round_ * 12 + number + 1) * 3]:
+                assert (line["task"], line["route"]) == (f'task "{number}"', route)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     path=st.text(max_size=40),

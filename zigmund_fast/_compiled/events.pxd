@@ -4,6 +4,13 @@ cdef struct Buffer:
     Py_ssize_t capacity
 
 
+cdef class TaskLabel:
+    cdef readonly object func
+    cdef readonly object route
+    cdef readonly object name
+    cdef bytes middle
+
+
 cdef class EventLog:
     # The JSON lines encoded since the last flush (kept allocated between flushes: a fresh
     # 256 KiB allocation per flush costs page faults).
@@ -25,7 +32,7 @@ cdef class EventLog:
     cdef void _stream_out(self, Py_ssize_t written) noexcept
     cdef int record_request_start(self, double now, object request) except -1
     cdef int record_request_end(self, double now, double duration, object request) except -1
-    cdef int record_task(self, int kind, double now, object request_id, object route, object name,
+    cdef int record_task(self, int kind, double now, object request_id, TaskLabel label,
                          Py_ssize_t depth, double duration) except -1
     cpdef add_event(self, object event)
     cpdef flush(self)

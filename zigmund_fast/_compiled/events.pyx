@@ -414,10 +414,9 @@ cdef int put_fixed(Buffer* buffer, double value, int decimals) except -1:
     return put(buffer, digits, decimals + 1)
 
 
-cdef int put_head(Buffer* buffer, const char* kind, double timestamp, object request_id) except -1:
-    put_literal(buffer, b'{"kind":"')
-    put_literal(buffer, kind)
-    put_literal(buffer, b'","time":')
+cdef int put_head(Buffer* buffer, const char* prefix, double timestamp, object request_id) except -1:
+    """``prefix``: the line's start up to its time, e.g. ``{"kind":"task.end","time":``."""
+    put_literal(buffer, prefix)
     put_fixed(buffer, timestamp + WALL_OFFSET, 6)  # the monotonic reading plus a fixed offset (see Event.to_dict)
     put_literal(buffer, b',"request_id":')
     return put_str(buffer, request_id)
@@ -435,7 +434,7 @@ cdef int put_latin1_string(Buffer* buffer, object value) except -1:
 # One line per event kind
 
 cdef int put_request_start(Buffer* buffer, double now, RequestCore request) except -1:
-    put_head(buffer, b"request.start", now, request.request_id)
+    put_head(buffer, b'{"kind":"request.start","time":', now, request.request_id)
     put_literal(buffer, b',"method":')
     put_str(buffer, request.method)
     put_literal(buffer, b',"path":')
@@ -445,7 +444,7 @@ cdef int put_request_start(Buffer* buffer, double now, RequestCore request) exce
 
 cdef int put_request_end(Buffer* buffer, double now, double duration, RequestCore request) except -1:
     cdef bytes query = request.query_string
-    put_head(buffer, b"request.end", now, request.request_id)
+    put_head(buffer, b'{"kind":"request.end","time":', now, request.request_id)
     put_literal(buffer, b',"method":')
     put_str(buffer, request.method)
     put_literal(buffer, b',"route":')
@@ -487,18 +486,57 @@ cdef int put_request_end(Buffer* buffer, double now, double duration, RequestCor
     return put(buffer, b"}\n", 2)
 
 
-cdef int put_task(Buffer* buffer, int kind, double now, object request_id, object route, object name,
+cdef class TaskLabel:
+    """A task function on a route: its name, and the ``,"task":...,"route":...`` part of its lines, encoded once."""
+
+
+# PERF: the labels seen last (a request's three task lines, and most apps' few task routes, hit
+# here): matched by identity, so a line's task and route cost one copy instead of two encodings
+# and a name lookup. Holds references to at most LABELS functions.
+cdef enum:
+    LABELS = 8
+cdef list _labels = []
+cdef int _labels_next = 0
+
+
+cdef TaskLabel task_label(object func, object route):
+    global _labels_next
+    cdef TaskLabel label
+    cdef Buffer scratch
+    for label in _labels:
+        if label.func is func and label.route is route:
+            return label
+    label = TaskLabel.__new__(TaskLabel)
+    label.func = func
+    label.route = route
+    label.name = cached_task_name(func)
+    scratch.data = NULL
+    scratch.size = scratch.capacity = 0
+    try:
+        put_literal(&scratch, b',"task":')
+        put_str(&scratch, label.name)
+        put_literal(&scratch, b',"route":')
+        put_str(&scratch, route)
+        label.middle = PyBytes_FromStringAndSize(scratch.data, scratch.size)
+    finally:
+        PyMem_Free(scratch.data)
+    if len(_labels) < LABELS:
+        _labels.append(label)
+    else:
+        _labels[_labels_next] = label
+        _labels_next = (_labels_next + 1) % LABELS
+    return label
+
+
+cdef int put_task(Buffer* buffer, int kind, double now, object request_id, TaskLabel label,
                   Py_ssize_t depth, double duration) except -1:
     if kind == K_TASK_QUEUED:
-        put_head(buffer, b"task.queued", now, request_id)
+        put_head(buffer, b'{"kind":"task.queued","time":', now, request_id)
     elif kind == K_TASK_START:
-        put_head(buffer, b"task.start", now, request_id)
+        put_head(buffer, b'{"kind":"task.start","time":', now, request_id)
     else:
-        put_head(buffer, b"task.end", now, request_id)
-    put_literal(buffer, b',"task":')
-    put_str(buffer, name)
-    put_literal(buffer, b',"route":')
-    put_str(buffer, route)
+        put_head(buffer, b'{"kind":"task.end","time":', now, request_id)
+    put(buffer, PyBytes_AS_STRING(label.middle), PyBytes_GET_SIZE(label.middle))
     if kind == K_TASK_QUEUED:
         put_literal(buffer, b',"queue_depth":')
         put_int(buffer, depth)
@@ -591,11 +629,11 @@ cdef class EventLog:
             raise
         return self._commit()
 
-    cdef int record_task(self, int kind, double now, object request_id, object route, object name,
+    cdef int record_task(self, int kind, double now, object request_id, TaskLabel label,
                          Py_ssize_t depth, double duration) except -1:
         cdef Py_ssize_t start = self._buffer.size
         try:
-            put_task(&self._buffer, kind, now, request_id, route, name, depth, duration)
+            put_task(&self._buffer, kind, now, request_id, label, depth, duration)
         except BaseException:
             self._buffer.size = start
             raise
@@ -742,24 +780,26 @@ cdef class ObserverCore:
         cdef TasksCore tasks = <TasksCore?>batch
         cdef list items = tasks._items
         cdef Py_ssize_t index
+        cdef TaskLabel label
         request_id = tasks.request_id
         route = tasks.route
         for index in range(len(items)):
-            name = cached_task_name((<tuple>items[index])[0])
+            label = task_label((<tuple>items[index])[0], route)
             for log in self.logs:
-                (<EventLog>log).record_task(K_TASK_QUEUED, now, request_id, route, name, depth, 0.0)
+                (<EventLog>log).record_task(K_TASK_QUEUED, now, request_id, label, depth, 0.0)
             if self.sinks:
-                self._publish("task.queued", now, request_id, {"task": name, "route": route, "queue_depth": depth})
+                self._publish("task.queued", now, request_id,
+                              {"task": label.name, "route": route, "queue_depth": depth})
 
     cpdef double task_start(self, object batch, Py_ssize_t index):
         """Record ``task.start``; returns its timestamp, which the runner uses as the task's start time."""
         cdef double now = monotonic_now()
         cdef TasksCore tasks = <TasksCore?>batch
-        name = cached_task_name((<tuple>tasks._items[index])[0])
+        cdef TaskLabel label = task_label((<tuple>tasks._items[index])[0], tasks.route)
         for log in self.logs:
-            (<EventLog>log).record_task(K_TASK_START, now, tasks.request_id, tasks.route, name, 0, 0.0)
+            (<EventLog>log).record_task(K_TASK_START, now, tasks.request_id, label, 0, 0.0)
         if self.sinks:
-            self._publish("task.start", now, batch.request_id, {"task": name, "route": batch.route})
+            self._publish("task.start", now, batch.request_id, {"task": label.name, "route": batch.route})
         return now
 
     cpdef task_end(self, object batch, Py_ssize_t index, double duration, double now=0.0):
@@ -770,10 +810,10 @@ cdef class ObserverCore:
         if now == 0.0:
             now = monotonic_now()
         cdef TasksCore tasks = <TasksCore?>batch
-        name = cached_task_name((<tuple>tasks._items[index])[0])
+        cdef TaskLabel label = task_label((<tuple>tasks._items[index])[0], tasks.route)
         for log in self.logs:
-            (<EventLog>log).record_task(K_TASK_END, now, tasks.request_id, tasks.route, name, 0, duration)
+            (<EventLog>log).record_task(K_TASK_END, now, tasks.request_id, label, 0, duration)
         if self.sinks:
             self._publish("task.end", now, batch.request_id, {
-                "task": name, "route": batch.route, "duration": duration, "outcome": "ok",
+                "task": label.name, "route": batch.route, "duration": duration, "outcome": "ok",
             })
