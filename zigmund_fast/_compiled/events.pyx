@@ -177,9 +177,13 @@ cpdef str new_request_id():
 
 cpdef str request_id_for(list raw_headers):
     """The id for a request with these (lower-cased) raw headers."""
-    for name, value in raw_headers:
-        if name == b"x-request-id":
-            if _well_formed_id(value):
+    for header in raw_headers:
+        name = (<tuple>header)[0]
+        # PERF: compared in C, without a rich comparison per header.
+        if (type(name) is bytes and PyBytes_GET_SIZE(name) == 12
+                and memcmp(PyBytes_AS_STRING(name), b"x-request-id", 12) == 0):
+            value = (<tuple>header)[1]
+            if type(value) is bytes and _well_formed_id(value):
                 return value.decode("ascii")
             break
     return new_request_id()
