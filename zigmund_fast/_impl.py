@@ -28,6 +28,7 @@ try:
     )
     from zigmund_fast._compiled.protocol import HTTPProtocol
     from zigmund_fast._compiled.routematch import (
+        AppDispatch,
         DynamicRoutes,
         Matcher,
         RegexMatcher,
@@ -45,6 +46,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install or an 
     ) from exc
 
 __all__ = [
+    "AppDispatch",
     "AsyncHandle",
     "Collect",
     "DynamicRoutes",

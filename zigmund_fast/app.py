@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from zigmund_fast._impl import AsyncHandle, Collect, PlainFinish
+from zigmund_fast._impl import AppDispatch, AsyncHandle, Collect, PlainFinish
 from zigmund_fast.background import ErrorStrategy, check_strategy
 from zigmund_fast.body_errors import validation_error
 from zigmund_fast.dependencies import with_dependencies
@@ -161,7 +161,6 @@ class App(RouteMethods):
         # Set once a route declares max_body_size; only then does the protocol ask body_limit_for.
         self.has_body_limits = False
         self.observer = Observer()
-        self._observing = bool(request_ids)
         self.routes: list[Route] = []
         self._middleware: list[Callable[..., Any]] = []
         # Exception classes, and status codes (for HTTPExceptions with that status), to handlers.
@@ -169,6 +168,12 @@ class App(RouteMethods):
         self._table = RouteTable()
         self._static = self._table.static
         self._dynamic_lookup = self._table.dynamic_lookup
+        self._dispatch = AppDispatch(self, self._static, self._table.dynamic_routes, self.observer, not_found,
+                                     method_not_allowed)
+        self._observing = bool(request_ids)
+        if type(self).dispatch is App.dispatch:
+            # PERF: the protocol calls the compiled dispatcher itself (middleware replaces this again).
+            self.dispatch = self._dispatch  # type: ignore[method-assign]
         # WebSocket routes: a table of their own, looked up only for upgrade requests.
         self.websocket_routes: list[Route] = []
         self._websocket_table = RouteTable()
@@ -185,7 +190,6 @@ class App(RouteMethods):
         self.lifespan = Lifespan(self, lifespan, on_startup, on_shutdown)
         # Free-form app-wide state (`app.state.db = ...`); the lifespan's yielded state goes to requests.
         self.state = State()
-        self._mounts: Any = None  # a zigmund_fast.mounts.Mounts once something is mounted
         if middleware:
             from zigmund_fast.middleware import install_middleware
 
@@ -386,28 +390,30 @@ class App(RouteMethods):
     # Request path
 
     def dispatch(self, request: Request) -> Response | asyncio.Future[Response]:
-        """Called by the protocol once per request: a Response, or a Future of one."""
-        if self._observing:
-            self.observer.start_request(request)
-        # PERF: static paths are one dict lookup, without a method call.
-        table = self._static.get(request.path)
-        raw_params = None
-        if table is None:
-            table, raw_params = self._dynamic_lookup(request.path)
-        if table is None:
-            if self._mounts is not None:
-                return self._mounts.dispatch(request)  # type: ignore[no-any-return]
-            return not_found(self, request)
-        route = table.get(request.method)
-        if route is None:
-            if request.method == "HEAD":
-                route = table.get("GET")
-            if route is None:
-                return method_not_allowed(self, request, table)
-        if raw_params is not None:
-            request.path_params = raw_params
-        request.route = route
-        return route.handle(request)
+        """Called by the protocol once per request: a Response, or a Future of one.
+
+        The work is done by the compiled ``AppDispatch`` (routematch.pyx), which
+        the protocol calls directly unless middleware or a subclass sits in front.
+        """
+        return self._dispatch(request)  # type: ignore[no-any-return]
+
+    @property
+    def _observing(self) -> bool:
+        """Whether requests get ids and events (a sink is attached, or ``request_ids=True``)."""
+        return self._dispatch.observing  # type: ignore[no-any-return]
+
+    @_observing.setter
+    def _observing(self, value: bool) -> None:
+        self._dispatch.observing = value
+
+    @property
+    def _mounts(self) -> Any:
+        """The app's ``zigmund_fast.mounts.Mounts`` once something is mounted, else None."""
+        return self._dispatch.mounts
+
+    @_mounts.setter
+    def _mounts(self, value: Any) -> None:
+        self._dispatch.mounts = value
 
     def route_not_found(self, request: Request) -> Response | asyncio.Future[Response]:
         """Called for a request no route and no mount matched: a trailing-slash redirect or a 404."""

@@ -116,7 +116,8 @@ class RouteTable:
         self._wildcard: list[tuple[Matcher, dict[str, Route]]] = []
         self._dynamic_by_path: dict[str, dict[str, Route]] = {}
         # PERF: the compiled lookup of templated paths reads the two indexes above.
-        self.dynamic_lookup = DynamicRoutes(self._by_segment, self._wildcard).lookup
+        self.dynamic_routes = DynamicRoutes(self._by_segment, self._wildcard)
+        self.dynamic_lookup = self.dynamic_routes.lookup
 
     def add(self, route: Route) -> None:
         if route.regex is None:
