@@ -7,8 +7,8 @@ from urllib.parse import unquote_plus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zigmund_fast import App
-from zigmund_fast.requests import parse_query
+from zigmund_fast import App, Request
+from zigmund_fast.requests import QueryParams, parse_query
 from zigmund_fast.testing import TestClient
 
 
@@ -46,3 +46,23 @@ def test_int_parameters_beyond_the_fast_path_still_validate() -> None:
     assert [e["loc"] for e in bad.json()["detail"]] == [["path", "n"], ["query", "m"]]
     huge = client.get("/n/" + "1" * 5000)
     assert huge.status_code == 422 and huge.json()["detail"][0]["type"] == "int_parsing_size"  # as in FastAPI
+
+
+def test_query_params_made_by_the_extractor_equal_those_the_request_makes() -> None:
+    """A query parameter builds ``request.query_params`` in C; the handler sees the same mapping
+    ``QueryParams(query_string)`` gives (repeats, percent-escapes, latin-1 bytes, empty values)."""
+    app = App()
+
+    @app.get("/q")
+    def read(request: Request, q: str = "-") -> dict[str, object]:
+        params = request.query_params
+        return {"q": q, "items": params.multi_items(), "last": dict(params), "list": params.getlist("q")}
+
+    raw = b"q=1&x=%C3%A9&q=two+words&empty=&flag&q=%FF"
+    expected = QueryParams(raw)
+    with TestClient(app) as client:
+        body = client.get("/q?" + raw.decode("latin-1")).json()
+    assert body["q"] == expected["q"]
+    assert [tuple(item) for item in body["items"]] == expected.multi_items()
+    assert body["last"] == dict(expected)
+    assert body["list"] == expected.getlist("q")

@@ -10,7 +10,8 @@ converter, default, constraints) is still decided once, in injection.py, when
 the route is registered; these classes only carry it out per request.
 """
 
-from cpython.unicode cimport PyUnicode_Substring
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeLatin1, PyUnicode_Substring
 
 from zigmund_fast._compiled.messages cimport RequestCore
 
@@ -61,8 +62,20 @@ cdef inline object query_params_of(RequestCore request, object query_params_clas
     """``request.query_params`` (made once per request, as the property does)."""
     query = request._query
     if query is None:
-        query = request._query = query_params_class(request.query_string)
+        query = request._query = new_query_params(query_params_class, request.query_string)
     return query
+
+
+cdef object new_query_params(object cls, object query_string):
+    """``cls(query_string)`` for requests.QueryParams, without its Python ``__init__`` frame (same fields)."""
+    if type(query_string) is not bytes:
+        return cls(query_string)
+    cdef list items = parse_query(PyUnicode_DecodeLatin1(PyBytes_AS_STRING(query_string),
+                                                         PyBytes_GET_SIZE(query_string), NULL))
+    params = cls.__new__(cls)
+    params._items = items
+    params._last = dict(items)
+    return params
 
 
 # What a scalar parameter's raw string becomes.
