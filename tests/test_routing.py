@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zigmund_fast import App, Request
 from zigmund_fast._impl import RegexMatcher, SegmentMatcher
 from zigmund_fast.routing import RouteTable, compile_path, path_matcher
+from zigmund_fast.testing import TestClient
 
 SEGMENT_TEMPLATES = [
     "/items/{item_id}", "/items/{item_id}/", "/a/{x}/b/{y}", "/{x}", "/{x}/{y}", "/u/{x}/v", "/items/{item_id}/notes",
@@ -47,3 +49,20 @@ def test_lookup_keeps_registration_order_across_wildcard_first_segments() -> Non
     routes, params = table.lookup("/static/css/site.css")
     assert routes is not None and params == {"rest": "css/site.css"}
     assert table.lookup("/nothing/here/at/all") == (None, None)
+
+
+def test_api_route_registers_one_handler_for_several_methods() -> None:
+    app = App()
+
+    @app.api_route("/things/{n}", methods=["get", "POST"])
+    def things(n: int, request: Request) -> dict[str, object]:
+        return {"n": n, "method": request.method}
+
+    with TestClient(app) as client:
+        assert client.get("/things/1").json() == {"n": 1, "method": "GET"}
+        assert client.post("/things/2").json() == {"n": 2, "method": "POST"}
+        assert client.head("/things/3").status_code == 200
+        refused = client.delete("/things/4")
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD, POST"
+    with pytest.raises(TypeError, match="list of method names"):
+        app.api_route("/x", methods="GET")  # type: ignore[arg-type]

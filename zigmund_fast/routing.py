@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from zigmund_fast._impl import DynamicRoutes, Matcher, RegexMatcher, SegmentMatcher
@@ -195,6 +195,19 @@ class RouteMethods:
 
         def decorator(func: F) -> F:
             self.add_route(path, func, (method,), **options)
+            return func
+
+        return decorator
+
+    def api_route(self, path: str, *, methods: Sequence[str] = ("GET",), **options: Any) -> Callable[[F], F]:
+        """``@app.api_route(path, methods=["GET", "POST"])``: one handler for several methods, as in FastAPI."""
+        if isinstance(methods, str):
+            raise TypeError(f"methods must be a list of method names, got the string {methods!r}")
+        methods = tuple(method.upper() for method in methods)
+        self._check_route_options(options, path)
+
+        def decorator(func: F) -> F:
+            self.add_route(path, func, methods, **options)
             return func
 
         return decorator

@@ -577,3 +577,34 @@ def test_query_string_is_not_part_of_the_path(server: RunningServer) -> None:
         item, hello = read_all(sock, 2)
     assert (item.status, item.body) == (200, b'{"item_id":5}')
     assert (hello.status, hello.body) == (200, HELLO_BODY)
+
+
+def test_each_request_gets_its_own_http_version_however_the_bytes_arrive(serve: Serve) -> None:
+    """The version is read from the request line when the line starts the bytes just received, else
+    asked of the parser: pipelined 1.1/1.0/1.1 in one write, a line split mid-version, and a
+    method and target that are not the common ones all report what the client sent."""
+    app = App()
+
+    @app.api_route("/v/{rest:path}", methods=["GET", "OPTIONS", "DELETE"])
+    def version(request: Request) -> dict[str, str]:
+        return {"version": request.http_version, "method": request.method}
+
+    server = serve(app)
+    one_keep_alive_10 = b"GET /v/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+    with server.connect() as sock:
+        sock.sendall(b"GET /v/a?x=1 HTTP/1.1\r\nHost: t\r\n\r\n" + one_keep_alive_10
+                     + b"DELETE /v/b HTTP/1.1\r\nHost: t\r\n\r\n")
+        buffer = bytearray()
+        answers = [json.loads(read_response(sock, buffer=buffer).body) for _ in range(3)]
+        assert answers == [{"version": "1.1", "method": "GET"}, {"version": "1.0", "method": "GET"},
+                           {"version": "1.1", "method": "DELETE"}]
+        for cut in (len(b"GET /v/c HTTP/1."), len(b"GET /v/c HTTP/1.0"), len(b"GET /v/c HTTP/1.0\r")):
+            sock.sendall(one_keep_alive_10.replace(b"/v/a", b"/v/c")[:cut])
+            time.sleep(0.05)
+            sock.sendall(one_keep_alive_10.replace(b"/v/a", b"/v/c")[cut:])
+            assert json.loads(read_response(sock).body) == {"version": "1.0", "method": "GET"}
+        sock.sendall(b"OPTIONS /v/%7Eweird%20path HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert json.loads(read_response(sock).body) == {"version": "1.1", "method": "OPTIONS"}
+    with server.connect() as sock:
+        sock.sendall(b"GET /v/d HTTP/1.0\r\n\r\n")
+        assert json.loads(recv_until_closed(sock).split(b"\r\n\r\n", 1)[1]) == {"version": "1.0", "method": "GET"}

@@ -68,6 +68,8 @@ cdef class HTTPProtocolCore:
     cdef Py_ssize_t head_size
     cdef Py_ssize_t head_unparsed
     cdef bint began_in_chunk
+    # The bytes being fed to the parser (while feed_data runs), for version_in_chunk.
+    cdef bytes chunk
     cdef Py_ssize_t completed_in_chunk
     cdef Py_ssize_t last_body_size
     cdef bint last_chunked
@@ -80,6 +82,7 @@ cdef class HTTPProtocolCore:
     cdef str http_version
     cdef bint keep_alive
 
+    cdef str _version_in_chunk(self, bytes method)
     cdef _process_pipeline(self)
     cdef _upgrade(self, object pending)
     cdef _write_response(self, object request, object response)
