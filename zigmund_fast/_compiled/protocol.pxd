@@ -37,6 +37,15 @@ cdef class HTTPProtocolCore:
     cdef object parser
     cdef object client
     cdef object pipeline
+    # PERF: bound methods looked up once (a by-name call costs a type lookup each time):
+    # the parser's feed_data / get_method / should_keep_alive, transport.write, and the
+    # pipeline's append / popleft.
+    cdef object _feed
+    cdef object _get_method
+    cdef object _keep_alive
+    cdef object _write
+    cdef object _push
+    cdef object _pop
     cdef object current
     cdef list out
     cdef Py_ssize_t out_size

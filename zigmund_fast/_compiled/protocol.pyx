@@ -337,6 +337,8 @@ cdef class HTTPProtocolCore:
         self.timeout_handler = state.timeout_handler or 0.0
         self.out_observed = []
         self.pipeline = deque()
+        self._push = self.pipeline.append
+        self._pop = self.pipeline.popleft
         self.current = None
         self.out = []
         self.out_batches = []
@@ -354,6 +356,10 @@ cdef class HTTPProtocolCore:
         """Called by the loop when the connection is accepted."""
         self.transport = transport
         self.parser = HttpRequestParser(self)
+        self._feed = self.parser.feed_data
+        self._get_method = self.parser.get_method
+        self._keep_alive = self.parser.should_keep_alive
+        self._write = transport.write
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.client = (peer[0], peer[1])
@@ -446,7 +452,7 @@ cdef class HTTPProtocolCore:
         self.completed_in_chunk = 0
         self.chunk = data
         try:
-            self.parser.feed_data(data)
+            self._feed(data)
             if self.in_message and not self.headers_done:
                 # NOTE: httptools reports a header only once it is complete, so a header
                 # that never ends would never be counted. Count raw bytes too: all of a
@@ -554,11 +560,11 @@ cdef class HTTPProtocolCore:
         cdef bint expect_continue = False
         cdef Py_ssize_t declared = -1
         parser = self.parser
-        method = parser.get_method()
+        method = self._get_method()
         self.headers_done = True
         self.method = METHODS.get(method) or method.decode("ascii")
         self.http_version = self._version_in_chunk(method) or parser.get_http_version()
-        self.keep_alive = parser.should_keep_alive()
+        self.keep_alive = self._keep_alive()
         for name, value in self.headers:
             if name == b"host":
                 if has_host:
@@ -641,7 +647,7 @@ cdef class HTTPProtocolCore:
             path = unquote(path)
         chunks = self.body_chunks
         body = b"" if chunks is None else (chunks[0] if len(chunks) == 1 else b"".join(chunks))
-        self.pipeline.append(new_request(
+        self._push(new_request(
             RequestType, self.method, path, query, self.headers, body, self.client, self.http_version, self.keep_alive,
         ))
 
@@ -653,7 +659,7 @@ cdef class HTTPProtocolCore:
                and not self.close_after_write):
             if self.conn_state == CONN_CLOSED:
                 return
-            request = self.pipeline.popleft()
+            request = self._pop()
             if type(request) is not RequestType:
                 if type(request) is ParseFailure:
                     self._fail((<object>request).status, (<object>request).message)
@@ -869,7 +875,7 @@ cdef class HTTPProtocolCore:
             self.out = []
             self.out_size = 0
             if self.conn_state != CONN_CLOSED:
-                self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+                self._write(out[0] if len(out) == 1 else b"".join(out))
                 self.last_activity = now = monotonic_now()
         if self.out_observed:
             observed, self.out_observed = self.out_observed, []
