@@ -142,12 +142,44 @@ cpdef bytes encode_response(ResponseCore response, bint head, bint keep_alive, b
             head_lines = response.head_bytes()
     else:
         head_lines = response.head_bytes()
+    if type(head_lines) is not bytes:
+        head_lines = bytes(head_lines)
     if bodyless:
-        return b"".join([status_line(status), SERVER_HEADER, date_header(), head_lines, extra, connection, CRLF])
-    return b"".join([
-        status_line(status), SERVER_HEADER, date_header(), content_length_header(len(body)),
-        head_lines, extra, connection, CRLF, b"" if head else body,
-    ])
+        return join_head(status_line(status), SERVER_HEADER, date_header(), b"", <bytes>head_lines, extra,
+                         connection, b"")
+    return join_head(status_line(status), SERVER_HEADER, date_header(), content_length_header(len(body)),
+                     <bytes>head_lines, extra, connection, b"" if head else body)
+
+
+cdef bytes join_head(bytes status, bytes server, bytes date, bytes length, bytes head_lines, bytes extra,
+                     bytes connection, bytes body):
+    """``status + server + ... + CRLF + body`` in one allocation.
+
+    PERF: ``b"".join`` of a fresh list cost a list, the buffer protocol for each
+    part and two passes; this is one size sum and one copy per part.
+    """
+    cdef Py_ssize_t total = (PyBytes_GET_SIZE(status) + PyBytes_GET_SIZE(server) + PyBytes_GET_SIZE(date)
+                             + PyBytes_GET_SIZE(length) + PyBytes_GET_SIZE(head_lines) + PyBytes_GET_SIZE(extra)
+                             + PyBytes_GET_SIZE(connection) + 2 + PyBytes_GET_SIZE(body))
+    cdef bytes result = PyBytes_FromStringAndSize(NULL, total)
+    cdef char* out = PyBytes_AS_STRING(result)
+    out = put_bytes(out, status)
+    out = put_bytes(out, server)
+    out = put_bytes(out, date)
+    out = put_bytes(out, length)
+    out = put_bytes(out, head_lines)
+    out = put_bytes(out, extra)
+    out = put_bytes(out, connection)
+    out[0] = c'\r'
+    out[1] = c'\n'
+    put_bytes(out + 2, body)
+    return result
+
+
+cdef inline char* put_bytes(char* out, bytes part):
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(part)
+    memcpy(out, PyBytes_AS_STRING(part), size)
+    return out + size
 
 
 cdef bytes encode_stream_head(object response, Py_ssize_t length, bint chunked, bint keep_alive, bint http10):
