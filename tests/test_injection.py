@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 import zigmund_fast as zigmund
-from zigmund_fast import App, BackgroundTasks, Header, Path, Query, Request
+from zigmund_fast import App, BackgroundTasks, Header, Path, Query, Request, Response
+from zigmund_fast.injection import _by_position, compile_infallible_call
 from zigmund_fast.testing import TestClient
 
 
@@ -329,3 +330,47 @@ def test_body_numbers_are_read_laxly_as_pydantic_does(path: str) -> None:
             assert (response.status_code, response.json()["count"]) == (200, 3), count
         for count in (3.5, "three"):
             assert client.post(path, json=wrap({"count": count})).status_code == 422, count
+
+
+def test_handlers_taking_only_request_tasks_and_response_get_them_by_position_or_by_keyword() -> None:
+    """These signatures are called directly (extract.pyx DirectCall): by position when every parameter
+    is positional-or-keyword, by keyword otherwise; each argument is the right object either way."""
+    app = App()
+    ran: list[str] = []
+
+    @app.post("/one")
+    async def one(request: Request) -> dict[str, str]:
+        return {"path": request.path}
+
+    @app.post("/reversed")
+    async def reversed_(tasks: BackgroundTasks, request: Request) -> dict[str, str]:
+        tasks.add(ran.append, "reversed")
+        return {"path": request.path}
+
+    @app.post("/keywords")
+    async def keywords(*, request: Request, tasks: BackgroundTasks) -> dict[str, str]:
+        tasks.add(ran.append, "keywords")
+        return {"path": request.path}
+
+    @app.post("/three")
+    async def three(request: Request, tasks: BackgroundTasks, response: Response) -> dict[str, str]:
+        response.headers["x-three"] = "yes"
+        response.status_code = 201
+        tasks.add(ran.append, "three")
+        return {"path": request.path}
+
+    with TestClient(app) as client:
+        assert client.post("/one").json() == {"path": "/one"}
+        assert client.post("/reversed").json() == {"path": "/reversed"}
+        assert client.post("/keywords").json() == {"path": "/keywords"}
+        answer = client.post("/three")
+        assert (answer.status_code, answer.headers["x-three"], answer.json()) == (201, "yes", {"path": "/three"})
+    assert ran == ["reversed", "keywords", "three"]
+
+    def plain(request: Request, tasks: BackgroundTasks) -> None: ...
+    def keyword_only(request: Request, *, tasks: BackgroundTasks) -> None: ...
+
+    assert _by_position(plain, ["request", "tasks"])
+    assert not _by_position(plain, ["tasks", "request"])
+    assert not _by_position(keyword_only, ["request", "tasks"])
+    assert compile_infallible_call(plain, ()) is None

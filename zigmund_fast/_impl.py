@@ -18,7 +18,7 @@ try:
         task_name,
         wall_offset,
     )
-    from zigmund_fast._compiled.extract import Collect, ScalarParam
+    from zigmund_fast._compiled.extract import Collect, DirectCall, ScalarParam
     from zigmund_fast._compiled.handlers import AsyncHandle, PlainFinish
     from zigmund_fast._compiled.messages import (
         RequestCore,
@@ -49,6 +49,7 @@ __all__ = [
     "AppDispatch",
     "AsyncHandle",
     "Collect",
+    "DirectCall",
     "DynamicRoutes",
     "EventLog",
     "HTTPProtocol",

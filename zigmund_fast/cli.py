@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-certfile", default=None, help="PEM certificate chain: serve HTTPS")
     serve.add_argument("--ssl-keyfile", default=None, help="PEM private key for --ssl-certfile")
     serve.add_argument("--fd", type=int, default=None, help="serve on this inherited listening socket descriptor")
+    serve.add_argument("--no-gc-freeze", action="store_true",
+                       help="don't gc.freeze() the objects that exist once the app has started")
     serve.add_argument("--root-path", default="", help="path prefix a proxy serves the app under, e.g. /api")
     serve.add_argument("--reload", action="store_true", help="restart the worker when a .py file changes")
     serve.add_argument("--reload-dir", action="append", default=[], dest="reload_dirs",
@@ -110,7 +112,7 @@ _WORKER_OPTIONS = (
     "forwarded_allow_ips", "ssl_certfile", "ssl_keyfile", "root_path",
     "ws_max_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout",
 )
-_WORKER_FLAGS = ("access_log", "proxy_headers")
+_WORKER_FLAGS = ("access_log", "proxy_headers", "no_gc_freeze")
 
 
 def _worker_argv(args: argparse.Namespace, listen_fd: int, ready_fd: int) -> list[str]:
@@ -161,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reload_dirs=tuple(args.reload_dirs), ready_fd=args.ready_fd,
                 ws_max_size=args.ws_max_size, ws_max_queue=args.ws_max_queue,
                 ws_ping_interval=args.ws_ping_interval or None, ws_ping_timeout=args.ws_ping_timeout or None,
+                gc_freeze=not args.no_gc_freeze,
             )
         except (AppImportError, ValueError) as exc:
             print(f"zigmund: error: {exc}", file=sys.stderr)

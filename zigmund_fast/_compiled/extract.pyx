@@ -13,7 +13,7 @@ the route is registered; these classes only carry it out per request.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeLatin1, PyUnicode_Substring
 
-from zigmund_fast._compiled.messages cimport RequestCore
+from zigmund_fast._compiled.messages cimport RequestCore, new_tasks
 
 
 cdef extern from "Python.h":
@@ -174,3 +174,69 @@ cdef class Collect:
         if errors:
             return self.validation_error(request, errors)
         return kwargs
+
+
+cdef enum ArgumentKind:
+    ARGUMENT_REQUEST = 0
+    ARGUMENT_TASKS = 1
+    ARGUMENT_OTHER = 2   # anything else that cannot fail: ``extract(request, None)``
+
+
+cdef class DirectCall:
+    """``call(request)``: the handler called straight away, for signatures whose arguments cannot fail.
+
+    ``arguments``: ``(name, kind, extract)`` triples in signature order, kind
+    0 for the Request, 1 for its BackgroundTasks (made here, in C, when the
+    request has none: ``new_tasks(tasks_class)``), 2 for ``extract(request,
+    None)``. ``positional``: pass them by position (every parameter is
+    positional-or-keyword, in this order) instead of by keyword.
+
+    Why this is compiled: the seed's POST route (``req: Request, tasks:
+    BackgroundTasks``) paid a generated Python function and a Python
+    ``_extract_tasks`` frame on every request before its handler ran.
+    """
+
+    cdef object endpoint
+    cdef tuple names
+    cdef tuple kinds
+    cdef tuple extracts
+    cdef bint positional
+    cdef type tasks_class
+    cdef Py_ssize_t count
+
+    def __init__(self, endpoint, arguments, bint positional, type tasks_class):
+        self.endpoint = endpoint
+        self.names = tuple(name for name, _, _ in arguments)
+        self.kinds = tuple(int(kind) for _, kind, _ in arguments)
+        self.extracts = tuple(extract for _, _, extract in arguments)
+        self.positional = positional
+        self.tasks_class = tasks_class
+        self.count = len(self.names)
+        if any(kind not in (ARGUMENT_REQUEST, ARGUMENT_TASKS, ARGUMENT_OTHER) for kind in self.kinds):
+            raise ValueError(f"argument kinds are 0 (request), 1 (tasks) or 2 (other), got {self.kinds}")
+
+    cdef object _argument(self, RequestCore request, Py_ssize_t index):
+        cdef int kind = <int>self.kinds[index]
+        if kind == ARGUMENT_REQUEST:
+            return request
+        if kind == ARGUMENT_TASKS:
+            tasks = request.background
+            if tasks is None:
+                # NOTE: the finish sets route, request_id and strategy when the handler returns.
+                tasks = request.background = new_tasks(self.tasks_class)
+            return tasks
+        return self.extracts[index](request, None)
+
+    def __call__(self, request):
+        cdef RequestCore core = <RequestCore?>request
+        cdef Py_ssize_t index
+        if self.positional:
+            if self.count == 1:
+                return self.endpoint(self._argument(core, 0))
+            if self.count == 2:
+                return self.endpoint(self._argument(core, 0), self._argument(core, 1))
+            return self.endpoint(*[self._argument(core, index) for index in range(self.count)])
+        kwargs = {}
+        for index in range(self.count):
+            kwargs[self.names[index]] = self._argument(core, index)
+        return self.endpoint(**kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import os
 import signal
@@ -173,6 +174,10 @@ class Server:
                 factory, self.config.host, self.config.port, backlog=self.config.backlog,
                 reuse_port=self.config.reuse_port or None, ssl=context,
             )
+        if self.config.gc_freeze:
+            # PERF: see Config.gc_freeze; after startup, so what the lifespan built is frozen too.
+            gc.collect()
+            gc.freeze()
         address = self._server.sockets[0].getsockname()
         self.port = address[1] if isinstance(address, tuple) else None
         self._address = address
@@ -319,6 +324,8 @@ class Server:
             await self._server.wait_closed()
         # NOTE: after the drain, so background tasks could still use what the lifespan opened.
         code = await self._shutdown_lifespan()
+        if self.config.gc_freeze:
+            gc.unfreeze()
         executor = self.config.app._executor
         if executor is not None:
             executor.shutdown(wait=False)
