@@ -9,14 +9,17 @@ from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote
 
-import msgspec
-
-from zigmund_fast._compiled.messages import ResponseCore, new_response
+from zigmund_fast._compiled.messages import (
+    ResponseCore,
+    json_encode,
+    new_response,
+    set_response_class,
+)
 
 if TYPE_CHECKING:
     from zigmund_fast.background import BackgroundTasks
 
-_json_encode = msgspec.json.Encoder().encode
+_json_encode = json_encode
 
 # PERF: the head bytes for a bare media type are built once per media type.
 _MEDIA_TYPE_HEADERS: dict[str | None, bytes] = {None: b""}
@@ -170,12 +173,7 @@ class Response(ResponseCore):
             self._headers = MutableHeaders()
         return self._headers
 
-    @classmethod
-    def json(cls, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-        """A JSON response encoded with msgspec (dicts, lists, Structs, dataclasses, UUIDs, datetimes...)."""
-        if headers is None and cls is Response and 100 <= status_code <= 599:
-            return new_response(Response, _json_encode(content), status_code, "application/json")  # type: ignore[return-value]
-        return Response(_json_encode(content), status_code, headers, "application/json")
+    # ``Response.json(content, status_code=200, headers=None)`` is compiled: see ResponseCore.json.
 
     @classmethod
     def text(cls, content: str, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -290,6 +288,9 @@ def format_cookie(
 def raw_response(body: bytes, status_code: int, media_type: str | None) -> Response:
     """A ``Response`` from already-checked parts, skipping ``__init__``'s validation."""
     return new_response(Response, body, status_code, media_type)  # type: ignore[return-value]
+
+
+set_response_class(Response)
 
 
 class JSONResponse(Response):

@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from typing import Any
 
 class RequestCore:
@@ -39,7 +40,11 @@ class ResponseCore:
     media_type: str | None
     _headers: Any
     background: Any
+    @classmethod
+    def json(cls, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Any: ...
 
+def json_encode(value: Any) -> bytes: ...
+def set_response_class(cls: type[ResponseCore]) -> None: ...
 def new_response(cls: type[ResponseCore], body: bytes, status_code: int, media_type: str | None) -> ResponseCore: ...
 
 class TasksCore:

@@ -115,6 +115,20 @@ cdef inline bytes content_length_header(Py_ssize_t length):
     return b"content-length: %d\r\n" % length
 
 
+cdef Py_ssize_t decimal_or_int(bytes value) except? -1:
+    """``int(value)`` for a Content-Length: plain digits are read in C (PERF: no int object per request)."""
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(value), i
+    cdef const char* data = PyBytes_AS_STRING(value)
+    cdef Py_ssize_t result = 0
+    if 0 < size <= 18:
+        for i in range(size):
+            if data[i] < c'0' or data[i] > c'9':
+                return int(value)
+            result = result * 10 + (data[i] - c'0')
+        return result
+    return int(value)
+
+
 cdef bytes status_line(int status):
     cdef object line = STATUS_LINES[status] if 100 <= status < 600 else None
     if line is None:
@@ -604,7 +618,7 @@ cdef class HTTPProtocolCore:
                     raise _LimitExceeded()
                 has_host = True
             elif name == b"content-length":
-                declared = int(value)  # llhttp already rejected non-digits and duplicates
+                declared = decimal_or_int(value)  # llhttp already rejected non-digits and duplicates
             elif name == b"transfer-encoding":
                 if value.strip().lower() != b"chunked":
                     # RFC 9112 section 6.1: a transfer coding we don't implement (llhttp already
