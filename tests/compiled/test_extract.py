@@ -66,3 +66,28 @@ def test_query_params_made_by_the_extractor_equal_those_the_request_makes() -> N
     assert [tuple(item) for item in body["items"]] == expected.multi_items()
     assert body["last"] == dict(expected)
     assert body["list"] == expected.getlist("q")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="ab=&%+2Cé0 ", max_size=30), st.text(alphabet="ab+é %2", min_size=0, max_size=3))
+def test_one_query_value_read_from_the_raw_bytes_equals_the_parsed_mapping(query: str, alias: str) -> None:
+    """``query_value`` (a query parameter without request.query_params) gives what the mapping gives."""
+    from zigmund_fast._compiled.extract import query_value
+
+    raw = query.encode("latin-1")
+    try:
+        alias_bytes: bytes | None = alias.encode("latin-1")
+    except UnicodeEncodeError:
+        alias_bytes = None
+    assert query_value(raw, alias_bytes, alias) == dict(parse_query(raw.decode("latin-1"))).get(alias)
+
+
+def test_query_value_for_names_outside_latin_1_and_escaped_names() -> None:
+    from zigmund_fast._compiled.extract import query_value
+
+    assert query_value(b"%E2%82%AC=euro&x=1", None, "\u20ac") == "euro"
+    assert query_value(b"x=1&x=2&y", b"x", "x") == "2"
+    assert query_value(b"y&x", b"y", "y") == ""
+    assert query_value(b"a%62=1&ab=2&a%62=3", b"ab", "ab") == "3"
+    assert query_value(b"q=a+b%21", b"q", "q") == "a b!"
+    assert query_value(b"", b"q", "q") is None

@@ -12,6 +12,7 @@ the route is registered; these classes only carry it out per request.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeLatin1, PyUnicode_Substring
+from libc.string cimport memchr, memcmp
 
 from zigmund_fast._compiled.messages cimport RequestCore, new_tasks
 
@@ -56,6 +57,40 @@ cpdef list parse_query(str query):
             items.append((name, value))
         start = end + 1
     return items
+
+
+cpdef object query_value(bytes query_string, bytes alias_bytes, str alias):
+    """The last value of ``alias`` in a raw query string, or None: ``dict(parse_query(...)).get(alias)``
+    without building the list, the dict or any string but the value.
+
+    Pieces without ``%`` or ``+`` are compared as bytes (the query is read as latin-1, so
+    ``alias_bytes`` is the alias in latin-1, or None when it has no latin-1 spelling); the others
+    are unquoted as ``parse_query`` does.
+    """
+    cdef const char* data = PyBytes_AS_STRING(query_string)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(query_string)
+    cdef Py_ssize_t start = 0, end, equals, name_end
+    cdef const char* mark
+    cdef Py_ssize_t alias_size = PyBytes_GET_SIZE(alias_bytes) if alias_bytes is not None else -1
+    found = None
+    while start < size:
+        mark = <const char*>memchr(data + start, c'&', size - start)
+        end = mark - data if mark != NULL else size
+        if end > start:
+            mark = <const char*>memchr(data + start, c'=', end - start)
+            equals = mark - data if mark != NULL else -1
+            name_end = equals if equals != -1 else end
+            if (memchr(data + start, c'%', end - start) != NULL
+                    or memchr(data + start, c'+', end - start) != NULL):
+                name = _unquote_plus(PyUnicode_DecodeLatin1(data + start, name_end - start, NULL))
+                if name == alias:
+                    found = (_unquote_plus(PyUnicode_DecodeLatin1(data + equals + 1, end - equals - 1, NULL))
+                             if equals != -1 else "")
+            elif name_end - start == alias_size and memcmp(data + start, PyBytes_AS_STRING(alias_bytes),
+                                                           alias_size) == 0:
+                found = PyUnicode_DecodeLatin1(data + equals + 1, end - equals - 1, NULL) if equals != -1 else ""
+        start = end + 1
+    return found
 
 
 cdef inline object query_params_of(RequestCore request, object query_params_class):
@@ -105,6 +140,7 @@ cdef class ScalarParam:
     cdef object missing
     cdef object invalid
     cdef object query_params_class
+    cdef bytes alias_bytes
 
     def __init__(self, str location, str alias, converter, bint keep_str, bint is_int, bint required, default,
                  invalid_type, missing, invalid, query_params_class):
@@ -121,6 +157,10 @@ cdef class ScalarParam:
         self.missing = missing
         self.invalid = invalid
         self.query_params_class = query_params_class
+        try:
+            self.alias_bytes = alias.encode("latin-1")
+        except UnicodeEncodeError:
+            self.alias_bytes = None  # only an escaped name can spell it
 
     def __call__(self, request, list errors):
         cdef RequestCore core = <RequestCore?>request
@@ -128,7 +168,14 @@ cdef class ScalarParam:
         if self.from_path:
             raw = (<dict?>core.path_params).get(self.alias)
         else:
-            raw = query_params_of(core, self.query_params_class)._last.get(self.alias)  # PERF: its dict, no frame
+            query = core._query
+            if query is not None:
+                raw = query._last.get(self.alias)  # PERF: its dict, no frame
+            elif type(core.query_string) is bytes:
+                # PERF: read straight from the raw query; request.query_params is made only if asked for.
+                raw = query_value(<bytes>core.query_string, self.alias_bytes, self.alias)
+            else:
+                raw = query_params_of(core, self.query_params_class)._last.get(self.alias)
         if raw is None:
             if self.required:
                 errors.append(self.missing(list(self.loc)))
