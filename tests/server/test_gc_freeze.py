@@ -21,7 +21,7 @@ def test_a_started_server_freezes_the_startup_objects_and_unfreezes_them_at_shut
     serve: Callable[..., RunningServer],
 ) -> None:
     gc.unfreeze()
-    server = serve(_hello_app())
+    server = serve(_hello_app(), gc_freeze=True)  # the default (this suite's fixture turns it off)
     assert gc.get_freeze_count() > 1000  # the app, the server, the imported modules' objects
     with server.connect() as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
