@@ -10,7 +10,7 @@ import pytest
 
 import zigmund_fast as zigmund
 from zigmund_fast import App, BackgroundTasks, Header, Path, Query, Request, Response
-from zigmund_fast.injection import _by_position, compile_infallible_call
+from zigmund_fast.injection import binds_by_position, compile_infallible_call
 from zigmund_fast.testing import TestClient
 
 
@@ -370,7 +370,7 @@ def test_handlers_taking_only_request_tasks_and_response_get_them_by_position_or
     def plain(request: Request, tasks: BackgroundTasks) -> None: ...
     def keyword_only(request: Request, *, tasks: BackgroundTasks) -> None: ...
 
-    assert _by_position(plain, ["request", "tasks"])
-    assert not _by_position(plain, ["tasks", "request"])
-    assert not _by_position(keyword_only, ["request", "tasks"])
+    assert binds_by_position(plain, ["request", "tasks"])
+    assert not binds_by_position(plain, ["tasks", "request"])
+    assert not binds_by_position(keyword_only, ["request", "tasks"])
     assert compile_infallible_call(plain, ()) is None

@@ -19,6 +19,7 @@ from zigmund_fast.encoders import plain_json_encoder
 from zigmund_fast.exception_handlers import check_handler_key, handler_keys
 from zigmund_fast.exceptions import HTTPException, RequestValidationError
 from zigmund_fast.injection import (
+    binds_by_position,
     build_plan,
     compile_infallible_call,
     extract_websocket,
@@ -529,7 +530,10 @@ class App(RouteMethods):
 
         if is_async:
             # PERF: the compiled driver; with `eager` it runs the coroutine's first step itself, and most
-            # handlers finish there without an asyncio Task (handlers.pyx).
+            # handlers finish there without an asyncio Task (handlers.pyx). Arguments by position when
+            # the signature binds them so.
+            if extractors and binds_by_position(endpoint, [name for name, _ in extractors]):
+                collect = Collect(extractors, HTTPException, validation_error, True)
             return AsyncHandle(infallible_call, collect, endpoint, bool(extractors), eager, finish,  # type: ignore[no-any-return]
                                on_error, _resume, _run_in_task, route.name)
 

@@ -420,11 +420,11 @@ def compile_infallible_call(
     # instead of building a kwargs dict from a loop of extractor calls.
     kinds = {_extract_request: 0, _extract_tasks: 1}
     arguments = [(name, kinds.get(extract, 2), extract) for name, extract in extractors]
-    return DirectCall(endpoint, arguments, _by_position(endpoint, [name for name, _ in extractors]),  # type: ignore[no-any-return]
+    return DirectCall(endpoint, arguments, binds_by_position(endpoint, [name for name, _ in extractors]),  # type: ignore[no-any-return]
                       BackgroundTasks)
 
 
-def _by_position(endpoint: Callable[..., Any], names: list[str]) -> bool:
+def binds_by_position(endpoint: Callable[..., Any], names: list[str]) -> bool:
     """Whether ``endpoint(*values)`` binds ``names`` in this order, exactly as keywords would."""
     try:
         parameters = list(inspect.signature(endpoint).parameters.values())

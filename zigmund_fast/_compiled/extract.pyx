@@ -198,29 +198,39 @@ cdef class Collect:
     ``extractors``: ``(name, extract)`` pairs, each ``extract(request, errors)``.
     An ``http_exception_type`` raised by one (a body that can't be parsed at all)
     is returned; collected validation errors become ``validation_error(request, errors)``.
+    With ``positional`` (the handler binds these names by position, in this
+    order) the arguments come as a tuple instead of a dict: PERF, a call by
+    position skips matching keywords to parameters.
     """
 
     cdef tuple extractors
     cdef object http_exception_type
     cdef object validation_error
+    cdef bint positional
 
-    def __init__(self, extractors, http_exception_type, validation_error):
+    def __init__(self, extractors, http_exception_type, validation_error, bint positional=False):
         self.extractors = tuple(extractors)
         self.http_exception_type = http_exception_type
         self.validation_error = validation_error
+        self.positional = positional
 
     def __call__(self, request):
-        cdef dict kwargs = {}
+        cdef dict kwargs
         cdef list errors = []
+        cdef list values
         cdef tuple pair
         try:
-            for pair in self.extractors:
-                kwargs[pair[0]] = pair[1](request, errors)
+            if self.positional:
+                values = [(<object>pair[1])(request, errors) for pair in self.extractors]
+            else:
+                kwargs = {}
+                for pair in self.extractors:
+                    kwargs[pair[0]] = pair[1](request, errors)
         except self.http_exception_type as exc:
             return exc
         if errors:
             return self.validation_error(request, errors)
-        return kwargs
+        return tuple(values) if self.positional else kwargs
 
 
 cdef enum ArgumentKind:

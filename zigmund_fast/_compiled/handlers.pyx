@@ -122,9 +122,12 @@ cdef class AsyncHandle:
             coro = self.call(request)
         elif self.has_extractors:
             kwargs = self.collect(request)
-            if type(kwargs) is not dict:
+            if type(kwargs) is tuple:
+                coro = self.endpoint(*<tuple>kwargs)
+            elif type(kwargs) is dict:
+                coro = self.endpoint(**kwargs)
+            else:
                 return self.on_error(request, kwargs)
-            coro = self.endpoint(**kwargs)
         else:
             coro = self.endpoint()
         if not self.eager:
