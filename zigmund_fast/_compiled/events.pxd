@@ -17,8 +17,9 @@ cdef class EventLog:
     cdef Buffer _buffer
     cdef Py_ssize_t _count
     cdef public int fd
-    # Streaming writeback of a regular file (see ``flush``): where the current window starts,
-    # and how many bytes this log wrote since; -1 once the file turned out not to support it.
+    # Streaming writeback of a regular file (see the class docstring): on or off (it turns itself
+    # off when the file does not support it), the file offset where the current window starts
+    # (-1 until the first full window), and how many bytes this log wrote since.
     cdef public bint drop_cache
     cdef long long _window_start
     cdef long long _window_bytes

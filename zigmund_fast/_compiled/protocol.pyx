@@ -19,12 +19,6 @@ import httptools
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeLatin1
-
-
-cdef extern from "Python.h":
-    bint PyUnicode_IS_COMPACT_ASCII(object s)
-    void* PyUnicode_DATA(object s)
-    Py_ssize_t PyUnicode_GET_LENGTH(object s)
 from libc.string cimport memchr, memcmp, memcpy
 from libc.time cimport time, time_t
 
@@ -34,6 +28,13 @@ from zigmund_fast._compiled.messages cimport RequestCore, ResponseCore, TasksCor
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, _MEDIA_TYPE_HEADERS
 from zigmund_fast.streaming import StreamingResponse
+
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_COMPACT_ASCII(object s)
+    void* PyUnicode_DATA(object s)
+    Py_ssize_t PyUnicode_GET_LENGTH(object s)
+
 
 cdef dict MEDIA_TYPE_LINES = _MEDIA_TYPE_HEADERS
 cdef object ResponseType = Response
@@ -61,22 +62,6 @@ cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes OVERLOADED_BODY = b'{"detail":"Service Unavailable"}'
 cdef bytes REQUEST_ID_HEADER = b"x-request-id: "
 
-
-cdef bytes request_id_line(str request_id):
-    """``x-request-id: <id>\\r\\n``, built in one allocation (the id is ASCII: checked or made by us)."""
-    cdef Py_ssize_t size
-    cdef bytes line
-    cdef char* out
-    if not PyUnicode_IS_COMPACT_ASCII(request_id):
-        return b"".join([REQUEST_ID_HEADER, request_id.encode("latin-1"), b"\r\n"])
-    size = PyUnicode_GET_LENGTH(request_id)
-    line = PyBytes_FromStringAndSize(NULL, 14 + size + 2)
-    out = PyBytes_AS_STRING(line)
-    memcpy(out, b"x-request-id: ", 14)
-    memcpy(out + 14, PyUnicode_DATA(request_id), size)
-    out[14 + size] = c"\r"
-    out[15 + size] = c"\n"
-    return line
 cdef bytes OVERLOADED_RESPONSE = (
     b"HTTP/1.1 503 Service Unavailable\r\nserver: zigmund_fast\r\ncontent-type: application/json\r\n"
     b"retry-after: 1\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(OVERLOADED_BODY), OVERLOADED_BODY)
@@ -103,6 +88,23 @@ cdef inline bytes date_header():
         _date_second = now
         _date_header = b"date: " + formatdate(now, usegmt=True).encode("ascii") + CRLF
     return _date_header
+
+
+cdef bytes request_id_line(str request_id):
+    """``x-request-id: <id>\\r\\n``, built in one allocation (the id is ASCII: checked or made by us)."""
+    cdef Py_ssize_t size
+    cdef bytes line
+    cdef char* out
+    if not PyUnicode_IS_COMPACT_ASCII(request_id):
+        return b"".join([REQUEST_ID_HEADER, request_id.encode("latin-1"), b"\r\n"])
+    size = PyUnicode_GET_LENGTH(request_id)
+    line = PyBytes_FromStringAndSize(NULL, 14 + size + 2)
+    out = PyBytes_AS_STRING(line)
+    memcpy(out, b"x-request-id: ", 14)
+    memcpy(out + 14, PyUnicode_DATA(request_id), size)
+    out[14 + size] = c"\r"
+    out[15 + size] = c"\n"
+    return line
 
 
 cdef inline bytes content_length_header(Py_ssize_t length):
