@@ -175,17 +175,23 @@ cpdef str new_request_id():
     return PyUnicode_DecodeASCII(text, _id_prefix_size + length, NULL)
 
 
+cdef object header_value(object raw_headers, const char* name, Py_ssize_t size):
+    """The first value of header ``name`` (lower-case, ``size`` bytes) in (lower-cased) raw headers, or None.
+
+    PERF: names compared in C, without a rich comparison per header.
+    """
+    for header in raw_headers:
+        key = (<tuple>header)[0]
+        if type(key) is bytes and PyBytes_GET_SIZE(key) == size and memcmp(PyBytes_AS_STRING(key), name, size) == 0:
+            return (<tuple>header)[1]
+    return None
+
+
 cpdef str request_id_for(list raw_headers):
     """The id for a request with these (lower-cased) raw headers."""
-    for header in raw_headers:
-        name = (<tuple>header)[0]
-        # PERF: compared in C, without a rich comparison per header.
-        if (type(name) is bytes and PyBytes_GET_SIZE(name) == 12
-                and memcmp(PyBytes_AS_STRING(name), b"x-request-id", 12) == 0):
-            value = (<tuple>header)[1]
-            if type(value) is bytes and _well_formed_id(value):
-                return value.decode("ascii")
-            break
+    value = header_value(raw_headers, b"x-request-id", 12)
+    if type(value) is bytes and _well_formed_id(value):
+        return value.decode("ascii")
     return new_request_id()
 
 
@@ -470,23 +476,10 @@ cdef int put_request_end(Buffer* buffer, double now, double duration, RequestCor
     put_str(buffer, request.http_version)
     put_literal(buffer, b',"size":')
     put_int(buffer, request.response_size)
-    user_agent = None
-    referer = None
-    cdef Py_ssize_t key_size
-    for header in request.raw_headers:
-        # PERF: compared in C (names are lower-cased bytes): no rich comparison per header.
-        key = (<tuple>header)[0]
-        if type(key) is not bytes:
-            continue
-        key_size = PyBytes_GET_SIZE(key)
-        if key_size == 10 and user_agent is None and memcmp(PyBytes_AS_STRING(key), b"user-agent", 10) == 0:
-            user_agent = (<tuple>header)[1]
-        elif key_size == 7 and referer is None and memcmp(PyBytes_AS_STRING(key), b"referer", 7) == 0:
-            referer = (<tuple>header)[1]
     put_literal(buffer, b',"user_agent":')
-    put_latin1_string(buffer, user_agent)
+    put_latin1_string(buffer, header_value(request.raw_headers, b"user-agent", 10))
     put_literal(buffer, b',"referer":')
-    put_latin1_string(buffer, referer)
+    put_latin1_string(buffer, header_value(request.raw_headers, b"referer", 7))
     return put(buffer, b"}\n", 2)
 
 

@@ -97,20 +97,8 @@ cdef inline object query_params_of(RequestCore request, object query_params_clas
     """``request.query_params`` (made once per request, as the property does)."""
     query = request._query
     if query is None:
-        query = request._query = new_query_params(query_params_class, request.query_string)
+        query = request._query = query_params_class(request.query_string)
     return query
-
-
-cdef object new_query_params(object cls, object query_string):
-    """``cls(query_string)`` for requests.QueryParams, without its Python ``__init__`` frame (same fields)."""
-    if type(query_string) is not bytes:
-        return cls(query_string)
-    cdef list items = parse_query(PyUnicode_DecodeLatin1(PyBytes_AS_STRING(query_string),
-                                                         PyBytes_GET_SIZE(query_string), NULL))
-    params = cls.__new__(cls)
-    params._items = items
-    params._last = dict(items)
-    return params
 
 
 # What a scalar parameter's raw string becomes.
@@ -174,7 +162,7 @@ cdef class ScalarParam:
             elif type(core.query_string) is bytes:
                 # PERF: read straight from the raw query; request.query_params is made only if asked for.
                 raw = query_value(<bytes>core.query_string, self.alias_bytes, self.alias)
-            else:
+            else:  # a query string someone replaced with a str
                 raw = query_params_of(core, self.query_params_class)._last.get(self.alias)
         if raw is None:
             if self.required:
