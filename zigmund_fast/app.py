@@ -168,7 +168,6 @@ class App(RouteMethods):
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {}
         self._table = RouteTable()
         self._static = self._table.static
-        self._dynamic_lookup = self._table.dynamic_lookup
         self._dispatch = AppDispatch(self, self._static, self._table.dynamic_routes, self.observer, not_found,
                                      method_not_allowed)
         self._observing = bool(request_ids)
@@ -525,15 +524,14 @@ class App(RouteMethods):
             finish = graph.guard_finish(finish, route_path)
             is_async = True
 
-        # PERF: compiled (extract.pyx): the keyword arguments, or the error to answer with.
-        collect = Collect(extractors, HTTPException, validation_error)
+        # PERF: compiled (extract.pyx): the arguments, or the error to answer with. An async handler whose
+        # signature binds them by position gets a tuple; the thread-pool path always takes keywords.
+        positional = is_async and bool(extractors) and binds_by_position(endpoint, [name for name, _ in extractors])
+        collect = Collect(extractors, HTTPException, validation_error, positional)
 
         if is_async:
             # PERF: the compiled driver; with `eager` it runs the coroutine's first step itself, and most
-            # handlers finish there without an asyncio Task (handlers.pyx). Arguments by position when
-            # the signature binds them so.
-            if extractors and binds_by_position(endpoint, [name for name, _ in extractors]):
-                collect = Collect(extractors, HTTPException, validation_error, True)
+            # handlers finish there without an asyncio Task (handlers.pyx).
             return AsyncHandle(infallible_call, collect, endpoint, bool(extractors), eager, finish,  # type: ignore[no-any-return]
                                on_error, _resume, _run_in_task, route.name)
 
