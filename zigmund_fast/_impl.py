@@ -25,6 +25,7 @@ try:
         ResponseCore,
         TasksCore,
         new_tasks,
+        set_task_item_type,
     )
     from zigmund_fast._compiled.protocol import HTTPProtocol
     from zigmund_fast._compiled.routematch import (
@@ -65,6 +66,7 @@ __all__ = [
     "TaskRunnerCore",
     "TasksCore",
     "new_tasks",
+    "set_task_item_type",
     "request_id_from",
     "reset_request_id_prefix",
     "task_name",

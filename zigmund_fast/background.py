@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, Union
 
-from zigmund_fast._impl import TaskRunnerCore, TasksCore, task_name
+from zigmund_fast._impl import TaskRunnerCore, TasksCore, set_task_item_type, task_name
 
 if TYPE_CHECKING:
     from zigmund_fast.observability import Observer
@@ -60,6 +60,9 @@ class TaskItem(NamedTuple):
     blocking: bool
 
 
+set_task_item_type(TaskItem)  # what the compiled ``add`` makes
+
+
 class TaskInfo(NamedTuple):
     """What an error-strategy callable is told about the task that failed."""
 
@@ -82,7 +85,6 @@ class BackgroundTasks(TasksCore):
     """
 
     __slots__ = ()
-    _item_type = TaskItem  # what the compiled add makes
 
     if TYPE_CHECKING:  # the signature type checkers see; at run time `add` is TasksCore's
         def add(self, func: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> None: ...

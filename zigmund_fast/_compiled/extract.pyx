@@ -154,7 +154,8 @@ cdef class ScalarParam:
         cdef RequestCore core = <RequestCore?>request
         cdef object raw
         if self.from_path:
-            raw = (<dict?>core.path_params).get(self.alias)
+            params = core._path_params  # None when routing set none
+            raw = (<dict?>params).get(self.alias) if params is not None else None
         else:
             query = core._query
             if query is not None:

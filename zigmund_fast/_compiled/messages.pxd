@@ -7,7 +7,7 @@ cdef class RequestCore:
     cdef public object client
     cdef public object http_version
     cdef public object keep_alive
-    cdef public object path_params
+    cdef public object _path_params  # None until set by routing or asked for (path_params)
     cdef public object route
     cdef public object _state
     cdef public object _root_path

@@ -19,6 +19,17 @@ cdef class RequestCore:
                  str http_version="1.1", keep_alive=True):
         fill_request(self, method, path, query_string, raw_headers, body, client, http_version, keep_alive)
 
+    @property
+    def path_params(self):
+        """The matched route's path parameters (raw strings), by name; empty for a static route."""
+        if self._path_params is None:
+            self._path_params = {}  # PERF: made on demand; most requests match a static route
+        return self._path_params
+
+    @path_params.setter
+    def path_params(self, value):
+        self._path_params = value
+
 
 cdef inline void fill_request(RequestCore request, str method, str path, bytes query_string, list raw_headers,
                               bytes body, object client, str http_version, object keep_alive):
@@ -30,7 +41,6 @@ cdef inline void fill_request(RequestCore request, str method, str path, bytes q
     request.client = client
     request.http_version = http_version
     request.keep_alive = keep_alive
-    request.path_params = {}
     request.started = 0.0
     request.status = 0
     request.response_size = 0
@@ -89,13 +99,58 @@ def set_response_class(type cls):
 
 cdef int CO_COROUTINE = 0x80  # inspect.CO_COROUTINE
 
+from cpython.ref cimport PyObject, Py_DECREF, Py_INCREF
+
+cdef extern from "Python.h":
+    ctypedef struct PyCodeObject:
+        int co_flags
+    bint PyFunction_Check(object op)
+    PyObject* PyFunction_GET_CODE(object op)
+    PyObject* PyType_GenericAlloc(type cls, Py_ssize_t items) except NULL
+    void PyTuple_SET_ITEM(object p, Py_ssize_t pos, object o)
+
+# background.TaskItem, registered by background.py (what ``add`` makes); plain tuples until then.
+cdef type _task_item_type = tuple
+
+
+def set_task_item_type(type cls):
+    global _task_item_type
+    if not issubclass(cls, tuple):
+        raise TypeError("a task item type is a tuple subclass")
+    _task_item_type = cls
+
+
+cdef object new_item(object func, tuple args, dict kwargs, bint is_async):
+    """A ``TaskItem(func, args, kwargs, is_async, None, False)`` built in place.
+
+    PERF: ``tuple.__new__(TaskItem, (...))`` builds the tuple twice (and an
+    argument tuple); this allocates the subtype once and fills its six slots.
+    """
+    cdef type cls = _task_item_type
+    cdef object item = <object>PyType_GenericAlloc(cls, 6)  # the tp_alloc of tuple and its subclasses
+    Py_DECREF(item)  # the allocation's reference, now held by ``item``
+    cdef object flag = True if is_async else False
+    Py_INCREF(func)
+    PyTuple_SET_ITEM(item, 0, func)
+    Py_INCREF(args)
+    PyTuple_SET_ITEM(item, 1, args)
+    Py_INCREF(kwargs)
+    PyTuple_SET_ITEM(item, 2, kwargs)
+    Py_INCREF(flag)
+    PyTuple_SET_ITEM(item, 3, flag)
+    Py_INCREF(None)
+    PyTuple_SET_ITEM(item, 4, None)
+    Py_INCREF(False)
+    PyTuple_SET_ITEM(item, 5, False)
+    return item
+
 
 cdef class TasksCore:
     """Base of ``zigmund_fast.background.BackgroundTasks``: one request's queued tasks, in order.
 
-    ``_items``: ``TaskItem`` tuples (the subclass's ``_item_type``); ``route``,
-    ``request_id`` and ``strategy`` are set when the handler returns;
-    ``_when_done``: callbacks for when the batch is over (or None).
+    ``_items``: ``TaskItem`` tuples; ``route``, ``request_id`` and ``strategy``
+    are set when the handler returns; ``_when_done``: callbacks for when the
+    batch is over (or None).
     """
 
     def __init__(self):
@@ -111,11 +166,15 @@ cdef class TasksCore:
         Use ``add_task`` to pass keywords of those names through to ``func``.
         """
         if not kwargs:
-            # PERF: the common call, add(fn, *args), skips option parsing.
+            # PERF: the common call, add(fn, *args), skips option parsing; a plain
+            # function's flags are read from its code object in C.
+            if PyFunction_Check(func):
+                self._items.append(new_item(func, args, kwargs,
+                                            ((<PyCodeObject*>PyFunction_GET_CODE(func)).co_flags & CO_COROUTINE) != 0))
+                return
             code = getattr(func, "__code__", None)
             if code is not None:
-                self._items.append(tuple.__new__(self._item_type, (
-                    func, args, kwargs, (code.co_flags & CO_COROUTINE) != 0, None, False)))
+                self._items.append(new_item(func, args, kwargs, (code.co_flags & CO_COROUTINE) != 0))
                 return
         self._add_with_options(func, args, kwargs)
 

@@ -411,8 +411,7 @@ cdef class HTTPProtocolCore:
         self.out_batches = []
         self.conn_state = CONN_OPEN
         self.linger_handle = None
-        self.headers = []
-        self.url = b""
+        self._clear_message()
         self.stream_task = None
         self.drain_waiter = None
         self.handler_timer = None
@@ -558,7 +557,9 @@ cdef class HTTPProtocolCore:
         if len(self.pipeline) > self.limit_pipeline:
             self._pause_reading()
         self._process_pipeline()
-        self._flush()
+        # PERF: without sinks, the time this callback began is close enough for last_activity
+        # (one clock read per read instead of two); sinks get the write's own time.
+        self._flush(0.0 if self.observe else self.last_activity)
 
     cdef str _version_in_chunk(self, bytes method):
         """The HTTP version ("1.1" or "1.0") read from the request line when this message's whole line
@@ -590,12 +591,14 @@ cdef class HTTPProtocolCore:
             return "1.0"
         return None
 
-    # httptools callbacks
+    cdef _clear_message(self):
+        """The per-message state, fresh for the next message (at connection_made and on_message_complete).
 
-    def on_message_begin(self):
-        self.in_message = True
+        PERF: the protocol defines no ``on_message_begin``, which would cost a Python
+        callback per request; the first ``on_url`` of a message marks its start.
+        """
+        self.in_message = False
         self.headers_done = False
-        self.began_in_chunk = True
         self.head_unparsed = 0
         self.chunked = False
         self.url = b""
@@ -605,9 +608,15 @@ cdef class HTTPProtocolCore:
         self.body_size = 0
         self.message_body_limit = self.limit_body
         self.error_status = 0
-        self.message_started = self.last_activity  # PERF: data_received, our only caller, just read the clock
+
+    # httptools callbacks
 
     def on_url(self, bytes url):
+        if not self.in_message:
+            # The message's first callback: llhttp reports the URL as soon as any of it was read.
+            self.in_message = True
+            self.began_in_chunk = True
+            self.message_started = self.last_activity  # data_received, our only caller, just read the clock
         self.url += url
         self.head_size += len(url)
         if self.head_size > self.limit_head:
@@ -687,7 +696,6 @@ cdef class HTTPProtocolCore:
             self.body_chunks.append(body)
 
     def on_message_complete(self):
-        self.in_message = False
         self.completed_in_chunk += 1
         self.last_body_size = self.body_size
         self.last_chunked = self.chunked
@@ -717,6 +725,7 @@ cdef class HTTPProtocolCore:
         self._push(new_request(
             RequestType, self.method, path, query, self.headers, body, self.client, self.http_version, self.keep_alive,
         ))
+        self._clear_message()
 
     # Request processing
 
@@ -934,16 +943,21 @@ cdef class HTTPProtocolCore:
         if self.conn_state != CONN_CLOSED:
             self.transport.close()
 
-    cdef _flush(self):
-        """Write what is pending in one call, then hand the answered requests' tasks to the runner."""
+    cdef _flush(self, double now=0.0):
+        """Write what is pending in one call, then hand the answered requests' tasks to the runner.
+
+        ``now``: a clock reading the caller just took, or 0.0 to read it after the write
+        (one reading serves the write, request.end and task.queued).
+        """
         cdef list out = self.out
-        cdef double now = 0.0  # PERF: one clock read for the write, request.end and task.queued
         if out:
             self.out = []
             self.out_size = 0
             if self.conn_state != CONN_CLOSED:
                 self._write(out[0] if len(out) == 1 else b"".join(out))
-                self.last_activity = now = monotonic_now()
+                if now == 0.0:
+                    now = monotonic_now()
+                self.last_activity = now
         if self.out_observed:
             observed, self.out_observed = self.out_observed, []
             if self.observer is not None:

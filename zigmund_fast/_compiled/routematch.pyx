@@ -180,6 +180,6 @@ cdef class AppDispatch:
             if route is None:
                 return self.method_not_allowed(self.app, request, table)
         if raw_params is not None:
-            core.path_params = raw_params
+            core._path_params = raw_params
         core.route = route
         return route.handle(request)

@@ -192,7 +192,10 @@ cdef class TaskRunnerCore:
             if observer is not None:
                 started = observer.task_start(batch, index)  # PERF: the event's clock read is the start time
             try:
-                item[0](*item[1], **item[2])
+                if item[2]:
+                    item[0](*item[1], **item[2])
+                else:
+                    item[0](*<tuple>item[1])  # PERF: no copy of an empty kwargs dict
             except Exception as exc:
                 if not self._record_failure(batch, index, exc, monotonic_now() - started if started else 0.0):
                     break
