@@ -27,7 +27,7 @@ try:
         new_tasks,
         set_task_item_type,
     )
-    from zigmund_fast._compiled.protocol import HTTPProtocol
+    from zigmund_fast._compiled.protocol import HTTPProtocol, WriteBatcher
     from zigmund_fast._compiled.routematch import (
         AppDispatch,
         DynamicRoutes,
@@ -54,6 +54,7 @@ __all__ = [
     "DynamicRoutes",
     "EventLog",
     "HTTPProtocol",
+    "WriteBatcher",
     "Matcher",
     "ObserverCore",
     "PlainFinish",

@@ -88,9 +88,15 @@ Connect = Callable[[asyncio.Transport], Any]
 
 
 @pytest.fixture
-def connect(app: zigmund.App, loop: asyncio.AbstractEventLoop) -> Connect:
+def state(app: zigmund.App, loop: asyncio.AbstractEventLoop) -> ServerState:
+    """What the server's connections share; ``state.write_batcher.run()`` is the write at the end of a loop
+    iteration."""
+    return ServerState(Config(app=app), loop, TaskRunner(loop, observer=app.observer))
+
+
+@pytest.fixture
+def connect(state: ServerState) -> Connect:
     """A new ``HTTPProtocol`` of ``app``, as the server builds one per connection, on ``transport``."""
-    state = ServerState(Config(app=app), loop, TaskRunner(loop, observer=app.observer))
 
     def make(transport: asyncio.Transport) -> Any:
         protocol = HTTPProtocol(state)
@@ -106,13 +112,15 @@ def null_transport() -> NullTransport:
 
 
 @pytest.fixture
-def answer(connect: Connect, in_loop: Callable[[Callable[[], Any]], Any]) -> Callable[[bytes], bytes]:
+def answer(connect: Connect, in_loop: Callable[[Callable[[], Any]], Any],
+           loop: asyncio.AbstractEventLoop) -> Callable[[bytes], bytes]:
     """The bytes the protocol writes back for ``raw`` on a fresh connection."""
 
     def run(raw: bytes) -> bytes:
         recorder = _MemoryTransport(("127.0.0.1", 50001))
         protocol = connect(recorder)
         in_loop(lambda: protocol.data_received(raw))
+        loop.run_until_complete(asyncio.sleep(0))  # the iteration's end, where the responses are written
         return bytes(recorder.buffer)
 
     return run

@@ -1,9 +1,10 @@
 """Per-request cost of the full stack without sockets: bytes into the compiled protocol, response bytes out.
 
-Feeds one request at a time to an ``HTTPProtocol`` over a transport that drops
-what is written, and reports process CPU time per request (the minimum of
-several repetitions; this machine is noisy). No syscalls are in the numbers,
-so they isolate parsing, routing, injection, encoding and the task runner.
+Feeds one request per connection per loop iteration to 16 ``HTTPProtocol``
+connections over transports that drop what is written, and reports process CPU
+time per request (the minimum of several repetitions; this machine is noisy).
+No syscalls are in the numbers, so they isolate parsing, routing, injection,
+encoding, the write batcher and the task runner.
 
     python benchmarks/micro/inprocess.py            # with zigmund_fast installed
 """
@@ -61,22 +62,32 @@ class NullTransport(_MemoryTransport):
         pass
 
 
-async def measure(app: zigmund.App, raw: bytes, count: int = 50_000, repeats: int = 7) -> float:
+async def measure(app: zigmund.App, raw: bytes, count: int = 50_000, repeats: int = 7,
+                  connections: int = 16) -> float:
+    """CPU time per request: ``connections`` connections each get ``raw`` in every loop iteration.
+
+    As under load, the server's write batcher and the task runner run once per
+    iteration (``asyncio.sleep(0)``) for all of that iteration's requests.
+    """
     loop = asyncio.get_running_loop()
     runner = TaskRunner(loop, observer=app.observer)
     state = ServerState(Config(app=app), loop, runner)
     best = float("inf")
     for _ in range(repeats):
-        protocol = HTTPProtocol(state)
-        protocol.connection_made(NullTransport(("127.0.0.1", 1)))
+        protocols = []
+        for port in range(connections):
+            protocol = HTTPProtocol(state)
+            protocol.connection_made(NullTransport(("127.0.0.1", port + 1)))
+            protocols.append(protocol)
+        reads = [protocol.data_received for protocol in protocols]
         started = time.process_time()
-        for i in range(count):
-            protocol.data_received(raw)
-            if i % 500 == 0:
-                await asyncio.sleep(0)  # let queued tasks drain, as the loop would
+        for _ in range(count // connections):
+            for read in reads:
+                read(raw)
+            await asyncio.sleep(0)  # the loop's turn: writes, then the queued tasks
         await runner.wait_idle()
         best = min(best, time.process_time() - started)
-    return best / count * 1e6
+    return best / (count // connections * connections) * 1e6
 
 
 async def main() -> None:

@@ -16,6 +16,14 @@ cdef enum StreamOutcome:
     STREAM_UNPREPARED = 3  # prepare() raised before the head: answered with a 500 instead
 
 
+cdef class WriteBatcher:
+    cdef object loop
+    cdef list pending
+    cdef bint scheduled
+    cdef object run_callback
+    cdef add(self, HTTPProtocolCore protocol)
+
+
 cdef class HTTPProtocolCore:
     # Global state (shared by every connection of one server)
     cdef object state
@@ -29,6 +37,8 @@ cdef class HTTPProtocolCore:
     cdef Py_ssize_t limit_pipeline
     cdef bint observe
     cdef ObserverCore observer  # None unless a sink is attached
+    cdef WriteBatcher batcher
+    cdef bint flush_deferred
     cdef double timeout_body
     cdef double timeout_handler
 

@@ -16,6 +16,10 @@ class ParseFailure:
     message: str
     def __init__(self, status: int, message: str) -> None: ...
 
+class WriteBatcher:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None: ...
+    def run(self) -> None: ...
+
 class HTTPProtocolCore:
     last_activity: float
     message_started: float

@@ -353,6 +353,45 @@ cdef bytes error_body(int status, str message):
     return b'{"detail":"' + message.replace("\\", "\\\\").replace('"', '\\"').encode("ascii", "replace") + b'"}'
 
 
+cdef class WriteBatcher:
+    """Writes the responses of every connection read in one loop iteration after all of them were read.
+
+    One per server. A connection whose ``data_received`` produced responses
+    registers here instead of writing at once; ``run`` (one ``call_soon`` per
+    loop iteration) writes each connection's bytes, in registration order, then
+    hands over their background tasks as ``_flush`` always does.
+
+    PERF: on loopback each write to a client that sleeps in ``epoll_wait`` wakes
+    it from inside our ``write`` (``sock_def_readable``); in a VM that wake-up is
+    an inter-processor interrupt that cost ~1 us of our CPU per request (10% of
+    the POST route's profile). Writing the iteration's responses back to back
+    wakes a sleeping client once for all of them. Measured side by side
+    (run.py, 5 s x 3): hello 115k -> 134k req/s, the seed's POST 88k -> 109k.
+    The cost is latency: a response waits for the rest of its iteration's reads
+    (each a few microseconds) instead of going out at the end of its own.
+    """
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.pending = []
+        self.run_callback = self.run
+
+    cdef add(self, HTTPProtocolCore protocol):
+        self.pending.append(protocol)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.run_callback)
+
+    def run(self):
+        cdef HTTPProtocolCore protocol
+        self.scheduled = False
+        pending, self.pending = self.pending, []
+        for item in pending:
+            protocol = <HTTPProtocolCore>item
+            protocol.flush_deferred = False
+            protocol._flush(0.0)
+
+
 class _LimitExceeded(Exception):
     """Raised inside a parser callback to stop parsing; the status is kept on the protocol."""
 
@@ -415,6 +454,8 @@ cdef class HTTPProtocolCore:
         self.stream_task = None
         self.drain_waiter = None
         self.handler_timer = None
+        # The server's WriteBatcher; without one, each read's responses are written at its end.
+        self.batcher = getattr(state, "write_batcher", None)
 
     # asyncio callbacks
 
@@ -469,6 +510,8 @@ cdef class HTTPProtocolCore:
     def eof_received(self):
         """Called when the peer half-closes: answer every request already parsed, then close."""
         self.peer_closed = True
+        if self.flush_deferred:
+            self._flush()  # what was answered goes out before anything below may close the transport
         if self.conn_state == CONN_LINGERING:
             self.transport.close()
             return False
@@ -557,6 +600,11 @@ cdef class HTTPProtocolCore:
         if len(self.pipeline) > self.limit_pipeline:
             self._pause_reading()
         self._process_pipeline()
+        if self.out and self.batcher is not None:
+            if not self.flush_deferred:
+                self.flush_deferred = True
+                self.batcher.add(self)
+            return
         # PERF: without sinks, the time this callback began is close enough for last_activity
         # (one clock read per read instead of two); sinks get the write's own time.
         self._flush(0.0 if self.observe else self.last_activity)
@@ -1028,7 +1076,7 @@ cdef class HTTPProtocolCore:
         """Called by the server's periodic sweep: close idle connections, cut off slow heads and stalled bodies."""
         if self.conn_state == CONN_CLOSED or self.conn_state == CONN_LINGERING:
             return
-        if self.current is not None or self.pipeline:
+        if self.current is not None or self.pipeline or self.flush_deferred:
             return
         if not self.in_message:
             if now - self.last_activity > keep_alive:
@@ -1045,6 +1093,8 @@ cdef class HTTPProtocolCore:
             return
         self.conn_state = CONN_DRAINING
         if self.current is None and not self.pipeline and not self.in_message:
+            if self.flush_deferred:
+                self._flush()  # what was answered goes out first
             self.transport.close()
 
     def close(self):
@@ -1054,7 +1104,7 @@ cdef class HTTPProtocolCore:
 
     @property
     def idle(self):
-        return self.current is None and not self.pipeline and not self.in_message
+        return self.current is None and not self.pipeline and not self.in_message and not self.flush_deferred
 
 
 class HTTPProtocol(HTTPProtocolCore, asyncio.Protocol):

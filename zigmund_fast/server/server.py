@@ -22,7 +22,7 @@ from typing import Any
 
 import uvloop
 
-from zigmund_fast._impl import HTTPProtocol
+from zigmund_fast._impl import HTTPProtocol, WriteBatcher
 from zigmund_fast.background import TaskRunner
 from zigmund_fast.lifespan import (
     STARTUP_FAILED_EXIT_CODE,
@@ -55,6 +55,7 @@ class ServerState:
         self.loop = loop
         self.app_call = _wrap_dispatch(config, _with_lifespan_state(app, app.dispatch))
         self.runner = runner
+        self.write_batcher = WriteBatcher(loop)  # writes each loop iteration's responses together
         self.connections: set[Any] = set()
         self.limit_request_head = config.limit_request_head
         self.limit_request_body = config.limit_request_body
