@@ -65,8 +65,8 @@ cdef object _json_encode = json_encode
 cdef class ResponseCore:
     """Base of ``zigmund_fast.responses.Response``: status, body, media type, extra headers, tasks."""
 
-    @classmethod
-    def json(cls, content, status_code=200, headers=None):
+    @staticmethod
+    def json(content, status_code=200, headers=None):
         """A JSON response encoded with msgspec (dicts, lists, Structs, dataclasses, UUIDs, datetimes...).
 
         Always a plain ``Response``, whichever subclass it is called on. PERF: compiled, because
