@@ -384,12 +384,14 @@ cdef class WriteBatcher:
 
     def run(self):
         cdef HTTPProtocolCore protocol
+        # PERF: one clock read for every connection's last_activity; with sinks, each write's own time.
+        cdef double now = monotonic_now()
         self.scheduled = False
         pending, self.pending = self.pending, []
         for item in pending:
             protocol = <HTTPProtocolCore>item
             protocol.flush_deferred = False
-            protocol._flush(0.0)
+            protocol._flush(0.0 if protocol.observe else now)
 
 
 class _LimitExceeded(Exception):
