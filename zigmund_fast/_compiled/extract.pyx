@@ -14,6 +14,9 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeLatin1, PyUnicode_Substring
 from libc.string cimport memchr, memcmp
 
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+
 from zigmund_fast._compiled.messages cimport RequestCore, new_tasks
 
 
@@ -101,13 +104,6 @@ cdef inline object query_params_of(RequestCore request, object query_params_clas
     return query
 
 
-# What a scalar parameter's raw string becomes.
-cdef enum Conversion:
-    KEEP_STR = 0   # str parameters: the raw text
-    TO_INT = 1     # int: plain ASCII digits here, anything else through the converter (signs, errors)
-    CALL = 2       # everything else: the converter
-
-
 cdef class ScalarParam:
     """One path or query parameter: ``extract(request, errors)`` -> its value (or default), adding errors.
 
@@ -116,19 +112,6 @@ cdef class ScalarParam:
     ``query_params_class`` is requests.QueryParams (``request.query_params`` is made
     the same way the property makes it).
     """
-
-    cdef bint from_path
-    cdef str alias
-    cdef object converter
-    cdef Conversion conversion
-    cdef bint required
-    cdef object default
-    cdef tuple loc
-    cdef object invalid_type
-    cdef object missing
-    cdef object invalid
-    cdef object query_params_class
-    cdef bytes alias_bytes
 
     def __init__(self, str location, str alias, converter, bint keep_str, bint is_int, bint required, default,
                  invalid_type, missing, invalid, query_params_class):
@@ -151,7 +134,10 @@ cdef class ScalarParam:
             self.alias_bytes = None  # only an escaped name can spell it
 
     def __call__(self, request, list errors):
-        cdef RequestCore core = <RequestCore?>request
+        return self.extract(<RequestCore?>request, errors)
+
+    cdef object extract(self, RequestCore core, list errors):
+        """The parameter's value; errors are appended to ``errors``. PERF: Collect calls this in C."""
         cdef object raw
         if self.from_path:
             params = core._path_params  # None when routing set none
@@ -192,11 +178,6 @@ cdef class Collect:
     position skips matching keywords to parameters.
     """
 
-    cdef tuple extractors
-    cdef object http_exception_type
-    cdef object validation_error
-    cdef bint positional
-
     def __init__(self, extractors, http_exception_type, validation_error, bint positional=False):
         self.extractors = tuple(extractors)
         self.http_exception_type = http_exception_type
@@ -204,22 +185,41 @@ cdef class Collect:
         self.positional = positional
 
     def __call__(self, request):
+        return self.collect(request)
+
+    cdef object collect(self, object request):
+        """What ``__call__`` returns. PERF: AsyncHandle calls this in C, and ScalarParam extractors are
+        called in C too (a Python call of a compiled class builds an argument tuple)."""
         cdef dict kwargs
         cdef list errors = []
-        cdef list values
+        cdef tuple values
         cdef tuple pair
+        cdef Py_ssize_t index
+        cdef RequestCore core = <RequestCore?>request
         try:
             if self.positional:
-                values = [(<object>pair[1])(request, errors) for pair in self.extractors]
+                values = PyTuple_New(len(self.extractors))
+                for index in range(len(self.extractors)):
+                    value = _extracted(self.extractors[index], core, errors)
+                    Py_INCREF(value)
+                    PyTuple_SET_ITEM(values, index, value)
             else:
                 kwargs = {}
                 for pair in self.extractors:
-                    kwargs[pair[0]] = pair[1](request, errors)
+                    kwargs[pair[0]] = _extracted(pair, core, errors)
         except self.http_exception_type as exc:
             return exc
         if errors:
             return self.validation_error(request, errors)
-        return tuple(values) if self.positional else kwargs
+        return values if self.positional else kwargs
+
+
+cdef inline object _extracted(tuple pair, RequestCore request, list errors):
+    """``extract(request, errors)`` of a ``(name, extract)`` pair."""
+    extract = pair[1]
+    if type(extract) is ScalarParam:
+        return (<ScalarParam>extract).extract(request, errors)
+    return extract(request, errors)
 
 
 cdef enum ArgumentKind:
@@ -241,14 +241,6 @@ cdef class DirectCall:
     BackgroundTasks``) paid a generated Python function and a Python
     ``_extract_tasks`` frame on every request before its handler ran.
     """
-
-    cdef object endpoint
-    cdef tuple names
-    cdef tuple kinds
-    cdef tuple extracts
-    cdef bint positional
-    cdef type tasks_class
-    cdef Py_ssize_t count
 
     def __init__(self, endpoint, arguments, bint positional, type tasks_class):
         self.endpoint = endpoint
@@ -274,6 +266,10 @@ cdef class DirectCall:
         return self.extracts[index](request, None)
 
     def __call__(self, request):
+        return self.call(request)
+
+    cdef object call(self, object request):
+        """What ``__call__`` returns. PERF: AsyncHandle calls this in C."""
         cdef RequestCore core = <RequestCore?>request
         cdef Py_ssize_t index
         if self.positional:

@@ -18,6 +18,7 @@ import logging
 
 from cpython.ref cimport Py_DECREF, PyObject
 
+from zigmund_fast._compiled.extract cimport Collect, DirectCall
 from zigmund_fast._compiled.messages cimport RequestCore, ResponseCore, TasksCore, new_response
 
 logger = logging.getLogger("zigmund_fast")
@@ -38,13 +39,6 @@ cdef class PlainFinish:
     request id and error strategy (for events and the task runner).
     """
 
-    cdef object encode
-    cdef int status_code
-    cdef object on_error
-    cdef object route_path
-    cdef object strategy
-    cdef type response_type
-
     def __init__(self, encode, int status_code, on_error, route_path, strategy, type response_type):
         self.encode = encode
         self.status_code = status_code
@@ -54,6 +48,10 @@ cdef class PlainFinish:
         self.response_type = response_type
 
     def __call__(self, request, value):
+        return self.finish(request, value)
+
+    cdef object finish(self, object request, object value):
+        """What ``__call__`` returns. PERF: AsyncHandle calls this in C."""
         cdef ResponseCore response
         cdef RequestCore core = <RequestCore?>request
         cdef TasksCore batch
@@ -95,17 +93,6 @@ cdef class AsyncHandle:
     on_error)`` are the coroutines that carry on inside a Task.
     """
 
-    cdef object call
-    cdef object collect
-    cdef object endpoint
-    cdef bint has_extractors
-    cdef bint eager
-    cdef object finish
-    cdef object on_error
-    cdef object resume
-    cdef object run_in_task
-    cdef object name
-
     def __init__(self, call, collect, endpoint, bint has_extractors, bint eager, finish, on_error, resume,
                  run_in_task, name):
         self.call = call
@@ -120,12 +107,24 @@ cdef class AsyncHandle:
         self.name = name
 
     def __call__(self, request):
+        return self.handle(request)
+
+    cdef object handle(self, object request):
+        """What ``__call__`` returns. PERF: AppDispatch calls this in C; the compiled argument
+        builders and finish it holds are called in C too (a Python call of a compiled class
+        builds an argument tuple)."""
         cdef PyObject* result = NULL
         cdef int status
         if self.call is not None:
-            coro = self.call(request)
+            if type(self.call) is DirectCall:
+                coro = (<DirectCall>self.call).call(request)
+            else:
+                coro = self.call(request)
         elif self.has_extractors:
-            kwargs = self.collect(request)
+            if type(self.collect) is Collect:
+                kwargs = (<Collect>self.collect).collect(request)
+            else:
+                kwargs = self.collect(request)
             if type(kwargs) is tuple:
                 coro = self.endpoint(*<tuple>kwargs)
             elif type(kwargs) is dict:
@@ -146,5 +145,7 @@ cdef class AsyncHandle:
         value = <object>result  # a new reference, now also held by `value`
         Py_DECREF(value)
         if status == 0:  # returned without suspending
+            if type(self.finish) is PlainFinish:
+                return (<PlainFinish>self.finish).finish(request, value)
             return self.finish(request, value)
         return get_running_loop().create_task(self.resume(coro, value, request, self.finish, self.on_error))

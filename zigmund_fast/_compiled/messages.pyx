@@ -11,6 +11,16 @@ attributes as before (``request.method``, ``response.body``...). A request's
 every task-queueing handler makes) runs here without a Python frame.
 """
 
+from cpython.ref cimport PyObject, Py_DECREF, Py_INCREF
+
+cdef extern from "Python.h":
+    ctypedef struct PyCodeObject:
+        int co_flags
+    bint PyFunction_Check(object op)
+    PyObject* PyFunction_GET_CODE(object op)
+    PyObject* PyType_GenericAlloc(type cls, Py_ssize_t items) except NULL
+    void PyTuple_SET_ITEM(object p, Py_ssize_t pos, object o)
+
 
 cdef class RequestCore:
     """Base of ``zigmund_fast.requests.Request``: one HTTP request's parsed parts and per-request state."""
@@ -98,16 +108,6 @@ def set_response_class(type cls):
 
 
 cdef int CO_COROUTINE = 0x80  # inspect.CO_COROUTINE
-
-from cpython.ref cimport PyObject, Py_DECREF, Py_INCREF
-
-cdef extern from "Python.h":
-    ctypedef struct PyCodeObject:
-        int co_flags
-    bint PyFunction_Check(object op)
-    PyObject* PyFunction_GET_CODE(object op)
-    PyObject* PyType_GenericAlloc(type cls, Py_ssize_t items) except NULL
-    void PyTuple_SET_ITEM(object p, Py_ssize_t pos, object o)
 
 # background.TaskItem, registered by background.py (what ``add`` makes); plain tuples until then.
 cdef type _task_item_type = tuple

@@ -1,4 +1,5 @@
 from zigmund_fast._compiled.events cimport ObserverCore
+from zigmund_fast._compiled.routematch cimport AppDispatch
 from zigmund_fast._compiled.taskring cimport TaskRunnerCore
 
 
@@ -29,6 +30,7 @@ cdef class HTTPProtocolCore:
     cdef object state
     cdef object loop
     cdef object app_call
+    cdef AppDispatch dispatch  # app_call itself when it is the compiled dispatch, else None
     cdef TaskRunnerCore runner
     cdef Py_ssize_t max_pending
     cdef Py_ssize_t limit_head

@@ -24,6 +24,7 @@ from libc.time cimport time, time_t
 
 from zigmund_fast._compiled.events cimport monotonic_now
 from zigmund_fast._compiled.messages cimport RequestCore, ResponseCore, TasksCore, new_request
+from zigmund_fast._compiled.routematch cimport AppDispatch
 
 from zigmund_fast.requests import Request
 from zigmund_fast.responses import Response, _MEDIA_TYPE_HEADERS
@@ -432,6 +433,8 @@ cdef class HTTPProtocolCore:
         self.state = state
         self.loop = state.loop
         self.app_call = state.app_call
+        # PERF: the app's compiled dispatch, called in C, when nothing wraps it.
+        self.dispatch = state.app_call if type(state.app_call) is AppDispatch else None
         # PERF: a typed runner makes submit() and its counters C-level calls.
         self.runner = <TaskRunnerCore?>state.runner
         self.max_pending = self.runner.max_pending
@@ -794,7 +797,10 @@ cdef class HTTPProtocolCore:
                 return
             self.current = request
             try:
-                result = self.app_call(request)
+                if self.dispatch is not None:
+                    result = self.dispatch.dispatch(request)
+                else:
+                    result = self.app_call(request)
             except BaseException as exc:  # the app handles its own errors; this is a bug guard
                 logger.exception("unhandled error dispatching %s %s", request.method, request.path)
                 result = server_error()

@@ -12,7 +12,7 @@ same interface. ``RouteTable`` (routing.py) decides which, and keeps the order.
 
 from cpython.unicode cimport PyUnicode_Substring, PyUnicode_Tailmatch
 
-from zigmund_fast._compiled.events cimport ObserverCore
+from zigmund_fast._compiled.handlers cimport AsyncHandle
 from zigmund_fast._compiled.messages cimport RequestCore
 
 
@@ -107,9 +107,6 @@ cdef class DynamicRoutes:
     RouteTable owns and fills both; this reads them.
     """
 
-    cdef dict by_segment
-    cdef list wildcard
-
     def __init__(self, dict by_segment, list wildcard):
         self.by_segment = by_segment
         self.wildcard = wildcard
@@ -139,15 +136,6 @@ cdef class AppDispatch:
     ``method_not_allowed(app, request, table)`` answer unmatched requests.
     """
 
-    cdef public bint observing
-    cdef public object mounts
-    cdef object app
-    cdef dict static
-    cdef DynamicRoutes dynamic
-    cdef ObserverCore observer
-    cdef object not_found
-    cdef object method_not_allowed
-
     def __init__(self, app, dict static, DynamicRoutes dynamic, ObserverCore observer, not_found,
                  method_not_allowed):
         self.app = app
@@ -160,6 +148,11 @@ cdef class AppDispatch:
         self.mounts = None
 
     def __call__(self, request):
+        return self.dispatch(request)
+
+    cdef object dispatch(self, object request):
+        """What ``__call__`` returns. PERF: the protocol calls this in C, and it calls a route's
+        compiled ``AsyncHandle`` in C (a Python call of a compiled class builds an argument tuple)."""
         cdef RequestCore core = <RequestCore?>request
         cdef tuple found
         if self.observing:
@@ -182,4 +175,7 @@ cdef class AppDispatch:
         if raw_params is not None:
             core._path_params = raw_params
         core.route = route
-        return route.handle(request)
+        handle = route.handle
+        if type(handle) is AsyncHandle:
+            return (<AsyncHandle>handle).handle(request)
+        return handle(request)
