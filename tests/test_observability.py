@@ -270,6 +270,31 @@ def test_compiled_encoder_writes_valid_json_for_any_text(
     assert "monotonic" not in end  # time carries it (see Event.to_dict)
 
 
+@pytest.mark.parametrize("special", ['"', "\\", "\x00", "\x1f", "\x7f", "\x80", "\xe9", "\u20ac", " ", "~"])
+def test_compiled_encoder_escapes_a_special_character_wherever_it_falls(special: str) -> None:
+    """The escaping scan reads eight bytes at a time: a quote, backslash, control or non-ASCII
+    character at every offset of the first three words (and past them) comes back exactly."""
+    for length in (1, 7, 8, 9, 16, 23, 24, 25):
+        for at in range(length):
+            text = "".join(special if index == at else "abcdefgh"[index % 8] for index in range(length))
+            raw = text.encode("latin-1", "replace")
+            lines: list[bytes] = []
+            log = EventLog(lines.append, 10.0, 10_000)
+            observer = ObserverCore()
+            observer.logs.append(log)
+            observer.enabled = True
+            request = Request("GET", text, raw, [(b"user-agent", raw)], b"", (text, 5))
+            observer.start_request(request)
+            request.status = 200
+            observer.requests_written([request])
+            log.flush()
+            start, end = (json.loads(line) for line in b"".join(lines).decode("utf-8").split("\n")[:-1])
+            assert start["path"] == text
+            assert end["target"] == text + "?" + raw.decode("latin-1")
+            assert end["user_agent"] == raw.decode("latin-1")
+            assert end["client"] == text
+
+
 def test_sink_sees_task_events_only_after_the_response_is_written(serve: Any) -> None:
     """Over a real socket: the client has the full response before any task.* event exists."""
     sink = MemorySink()
