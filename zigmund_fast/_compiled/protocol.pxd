@@ -95,6 +95,9 @@ cdef class HTTPProtocolCore:
     cdef Py_ssize_t last_body_size
     cdef bint last_chunked
     cdef bint chunked
+    cdef bint has_host
+    cdef Py_ssize_t declared  # Content-Length, -1 when absent
+    cdef bint expect_continue
     cdef list body_chunks
     cdef Py_ssize_t body_size
     cdef Py_ssize_t message_body_limit

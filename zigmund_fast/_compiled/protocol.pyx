@@ -661,6 +661,9 @@ cdef class HTTPProtocolCore:
         self.body_size = 0
         self.message_body_limit = self.limit_body
         self.error_status = 0
+        self.has_host = False
+        self.declared = -1
+        self.expect_continue = False
 
     # httptools callbacks
 
@@ -681,45 +684,45 @@ cdef class HTTPProtocolCore:
         if self.head_size > self.limit_head:
             self.error_status = 431
             raise _LimitExceeded()
-        self.headers.append((lower_ascii(name), value))
+        name = lower_ascii(name)
+        self.headers.append((name, value))
+        # PERF: the four names the protocol acts on, told apart by length and one memcmp
+        # (four bytes comparisons per header in a loop at headers-complete before).
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(name)
+        cdef const char* data = PyBytes_AS_STRING(name)
+        if size == 4 and memcmp(data, b"host", 4) == 0:
+            if self.has_host:
+                self.error_status = 400  # RFC 9112 section 3.2: more than one Host
+                raise _LimitExceeded()
+            self.has_host = True
+        elif size == 14 and memcmp(data, b"content-length", 14) == 0:
+            self.declared = decimal_or_int(value)  # llhttp already rejected non-digits and duplicates
+        elif size == 17 and memcmp(data, b"transfer-encoding", 17) == 0:
+            if value.strip().lower() != b"chunked":
+                # RFC 9112 section 6.1: a transfer coding we don't implement (llhttp already
+                # refused codings that don't end in chunked). Its body would reach the
+                # handler still encoded.
+                self.error_status = 501
+                raise _LimitExceeded()
+            self.chunked = True
+        elif size == 6 and memcmp(data, b"expect", 6) == 0:
+            if value.lower() == b"100-continue":
+                self.expect_continue = True
+            else:
+                self.error_status = 417
+                raise _LimitExceeded()
 
     def on_headers_complete(self):
-        cdef bint has_host = False
-        cdef bint chunked = False
-        cdef bint expect_continue = False
-        cdef Py_ssize_t declared = -1
-        parser = self.parser
+        cdef bint chunked = self.chunked
+        cdef Py_ssize_t declared = self.declared
         method = self._get_method()
         self.headers_done = True
         self.method = METHODS.get(method) or method.decode("ascii")
-        self.http_version = self._version_in_chunk(method) or parser.get_http_version()
+        self.http_version = self._version_in_chunk(method) or self.parser.get_http_version()
         self.keep_alive = self._keep_alive()
-        for name, value in self.headers:
-            if name == b"host":
-                if has_host:
-                    self.error_status = 400  # RFC 9112 section 3.2: more than one Host
-                    raise _LimitExceeded()
-                has_host = True
-            elif name == b"content-length":
-                declared = decimal_or_int(value)  # llhttp already rejected non-digits and duplicates
-            elif name == b"transfer-encoding":
-                if value.strip().lower() != b"chunked":
-                    # RFC 9112 section 6.1: a transfer coding we don't implement (llhttp already
-                    # refused codings that don't end in chunked). Its body would reach the
-                    # handler still encoded.
-                    self.error_status = 501
-                    raise _LimitExceeded()
-                chunked = True
-            elif name == b"expect":
-                if value.lower() == b"100-continue":
-                    expect_continue = True
-                else:
-                    self.error_status = 417
-                    raise _LimitExceeded()
-        if self.http_version == "1.1" and not has_host:
+        if self.http_version == "1.1" and not self.has_host:
             self.error_status = 400  # RFC 9112 section 3.2
             raise _LimitExceeded()
-        self.chunked = chunked
         if chunked and self.http_version == "1.0":
             self.error_status = 400  # RFC 9112 section 6.1: ambiguous framing
             raise _LimitExceeded()
@@ -732,7 +735,7 @@ cdef class HTTPProtocolCore:
         if declared > self.message_body_limit:
             self.error_status = 413
             raise _LimitExceeded()
-        if expect_continue and self.http_version == "1.1" and (declared > 0 or chunked):
+        if self.expect_continue and self.http_version == "1.1" and (declared > 0 or chunked):
             if self.current is None and not self.pipeline and not self.out:
                 self.transport.write(CONTINUE_RESPONSE)
             else:
