@@ -129,20 +129,19 @@ cdef object new_item(object func, tuple args, dict kwargs, bint is_async):
     cdef type cls = _task_item_type
     cdef object item = <object>PyType_GenericAlloc(cls, 6)  # the tp_alloc of tuple and its subclasses
     Py_DECREF(item)  # the allocation's reference, now held by ``item``
-    cdef object flag = True if is_async else False
-    Py_INCREF(func)
-    PyTuple_SET_ITEM(item, 0, func)
-    Py_INCREF(args)
-    PyTuple_SET_ITEM(item, 1, args)
-    Py_INCREF(kwargs)
-    PyTuple_SET_ITEM(item, 2, kwargs)
-    Py_INCREF(flag)
-    PyTuple_SET_ITEM(item, 3, flag)
-    Py_INCREF(None)
-    PyTuple_SET_ITEM(item, 4, None)
-    Py_INCREF(False)
-    PyTuple_SET_ITEM(item, 5, False)
+    set_slot(item, 0, func)
+    set_slot(item, 1, args)
+    set_slot(item, 2, kwargs)
+    set_slot(item, 3, True if is_async else False)
+    set_slot(item, 4, None)  # timeout
+    set_slot(item, 5, False)  # blocking
     return item
+
+
+cdef inline void set_slot(object item, Py_ssize_t index, object value):
+    """Fill an empty slot of a new tuple (PyTuple_SET_ITEM takes the reference it is given)."""
+    Py_INCREF(value)
+    PyTuple_SET_ITEM(item, index, value)
 
 
 cdef class TasksCore:

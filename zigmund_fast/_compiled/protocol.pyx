@@ -608,11 +608,9 @@ cdef class HTTPProtocolCore:
         if self.out and self.batcher is not None:
             if not self.flush_deferred:
                 self.flush_deferred = True
-                self.batcher.add(self)
+                self.batcher.add(self)  # written at the end of this loop iteration
             return
-        # PERF: without sinks, the time this callback began is close enough for last_activity
-        # (one clock read per read instead of two); sinks get the write's own time.
-        self._flush(0.0 if self.observe else self.last_activity)
+        self._flush()  # nothing to write (a close may be due), or no batcher
 
     cdef str _version_in_chunk(self, bytes method):
         """The HTTP version ("1.1" or "1.0") read from the request line when this message's whole line
