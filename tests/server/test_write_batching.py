@@ -196,6 +196,32 @@ def test_a_connection_with_unwritten_answers_is_not_idle(harness: Any) -> None:
     assert protocol.idle
 
 
+class FailingTransport(UvloopLikeTransport):
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        raise RuntimeError("the socket is gone")
+
+
+def test_a_connection_whose_write_fails_is_closed_and_the_others_of_the_iteration_are_still_written(
+        harness: Any, caplog: pytest.LogCaptureFixture) -> None:
+    failing_transport = FailingTransport(("127.0.0.1", 39999), harness.loop)
+    harness.transports.append(_MemoryTransport(("127.0.0.1", 1)))  # what the task records (unused here)
+    failing = HTTPProtocol(harness.state)
+    failing_transport.set_protocol(failing)
+    failing.connection_made(failing_transport)
+    healthy, healthy_out = harness.connect()
+
+    def reads() -> None:
+        failing.data_received(POST_TASK)
+        healthy.data_received(GET_HELLO)
+
+    harness.run(reads)
+    harness.loop.run_until_complete(harness.runner.wait_idle())
+    assert healthy_out.buffer.count(b"HTTP/1.1 200 OK\r\n") == 1
+    assert failing_transport.closed
+    assert len(harness.seen_at_task) == 1  # the unwritten response's task still ran (connection_lost)
+    assert "could not write the responses of a connection" in caplog.text
+
+
 # Over real sockets
 
 

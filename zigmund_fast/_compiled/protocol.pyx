@@ -392,7 +392,13 @@ cdef class WriteBatcher:
         for item in pending:
             protocol = <HTTPProtocolCore>item
             protocol.flush_deferred = False
-            protocol._flush(0.0 if protocol.observe else now)
+            try:
+                protocol._flush(0.0 if protocol.observe else now)
+            except Exception:
+                # NOTE: one connection's failure must not leave the others unwritten. Closing it
+                # hands the tasks of its unwritten responses to the runner (connection_lost).
+                logger.exception("could not write the responses of a connection; closing it")
+                protocol.close()
 
 
 class _LimitExceeded(Exception):
